@@ -1,0 +1,122 @@
+"""One error tree for newsbot.
+
+Every error names what it concerns (a feed URL, a config key, a chat) and its
+message tells the operator what to do next::
+
+    NewsbotError
+    ├── ConfigError            file, line, key: the config was refused
+    ├── FeedError              feed URL
+    │   ├── FetchError         could not get the bytes
+    │   │   ├── FetchTimeout       connect/read timeout, or drip-fed body
+    │   │   ├── TooLarge           body (or its gzip-decoded form) above the cap
+    │   │   ├── HTTPStatusError    4xx/5xx other than 304/410 (carries status, retry_after)
+    │   │   ├── FeedGone           410 Gone: polling stops
+    │   │   └── NetworkError       DNS, refused, TLS, redirect loop
+    │   └── ParseError         the bytes are not a usable feed
+    │       └── NotAFeed           an HTML page, an empty body, ...
+    ├── QueryError             topic query syntax: key and column
+    ├── DeliveryError          chat id
+    │   ├── RetryLater             429 (retry_after) / 5xx / network: retry the same message
+    │   ├── ChatUnavailable        403, chat not found: keep rows, alert, retry slowly
+    │   └── Rejected               400 for this message (bad HTML, too long): do not retry as is
+    └── StoreError             the database refused or is unreachable
+"""
+
+from __future__ import annotations
+
+
+class NewsbotError(Exception):
+    """Base of every error newsbot raises on purpose."""
+
+
+class ConfigError(NewsbotError):
+    """The configuration was refused; names the file, line and key."""
+
+    def __init__(self, message: str, *, file: str | None = None, line: int | None = None,
+                 key: str | None = None) -> None:
+        self.file, self.line, self.key, self.reason = file, line, key, message
+        where = ":".join(str(p) for p in (file, line) if p is not None)
+        prefix = " ".join(p for p in (where, key) if p)
+        super().__init__(f"{prefix}: {message}" if prefix else message)
+
+
+class FeedError(NewsbotError):
+    """Something went wrong with one feed; the others carry on."""
+
+    def __init__(self, url: str, message: str) -> None:
+        self.url = url
+        super().__init__(f"{url}: {message}")
+
+
+class FetchError(FeedError):
+    """The feed's bytes could not be fetched."""
+
+
+class FetchTimeout(FetchError):
+    pass
+
+
+class TooLarge(FetchError):
+    pass
+
+
+class NetworkError(FetchError):
+    pass
+
+
+class HTTPStatusError(FetchError):
+    def __init__(self, url: str, status: int, message: str,
+                 retry_after: float | None = None) -> None:
+        self.status, self.retry_after = status, retry_after
+        super().__init__(url, message)
+
+
+class FeedGone(HTTPStatusError):
+    """410 Gone (RFC 9110 §15.5.11): the feed is removed on purpose; stop polling."""
+
+
+class ParseError(FeedError):
+    """The bytes were fetched but are not a usable feed."""
+
+
+class NotAFeed(ParseError):
+    pass
+
+
+class QueryError(NewsbotError):
+    """A topic query could not be parsed; names the key and the column (1-based)."""
+
+    def __init__(self, message: str, *, key: str = "query", column: int | None = None) -> None:
+        self.key, self.column, self.reason = key, column, message
+        at = f" at column {column}" if column is not None else ""
+        super().__init__(f"{key}: {message}{at}")
+
+
+class DeliveryError(NewsbotError):
+    def __init__(self, chat: str, message: str) -> None:
+        self.chat = chat
+        super().__init__(f"chat {chat}: {message}")
+
+
+class RetryLater(DeliveryError):
+    def __init__(self, chat: str, message: str, retry_after: float | None = None) -> None:
+        self.retry_after = retry_after
+        super().__init__(chat, message)
+
+
+class ChatUnavailable(DeliveryError):
+    pass
+
+
+class ChatMigrated(DeliveryError):
+    def __init__(self, chat: str, new_chat_id: int) -> None:
+        self.new_chat_id = new_chat_id
+        super().__init__(chat, f"group moved to supergroup {new_chat_id}; following it")
+
+
+class Rejected(DeliveryError):
+    pass
+
+
+class StoreError(NewsbotError):
+    pass

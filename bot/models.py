@@ -1,0 +1,88 @@
+"""Plain data passed between the stages. All datetimes are timezone-aware UTC."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Article:
+    """One feed entry, normalised by `parse`.
+
+    `key` is stable across polls of the same feed (see `parse.article_key` for the chain).
+    `summary_html` is the entry's richest text as the feed gave it (HTML or plain text);
+    `summarize` turns it into clean text.
+    """
+
+    key: str
+    feed_url: str
+    source: str
+    title: str
+    link: str | None
+    guid: str | None
+    summary_html: str
+    published: datetime | None
+
+
+@dataclass(frozen=True)
+class ParsedFeed:
+    url: str
+    title: str
+    version: str                    # feedparser's, e.g. "rss20", "atom10"
+    bozo: str | None                # why the XML was malformed (entries may still be there)
+    ttl_minutes: int | None         # RSS <ttl>
+    articles: tuple[Article, ...]
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """A 2xx response with its (decoded, size-capped) body."""
+
+    url: str                        # final URL after redirects
+    status: int
+    body: bytes
+    headers: Mapping[str, str]
+    etag: str | None
+    last_modified: str | None
+    body_hash: str                  # sha256 hex of body
+    moved_to: str | None = None     # set on a permanent redirect (301/308)
+
+
+@dataclass(frozen=True)
+class NotModified:
+    """304 Not Modified (RFC 9110 §15.4.5): a normal, cheap outcome."""
+
+    url: str
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Match:
+    """Why an article matched a topic: the topic and the surface terms found."""
+
+    topic: str
+    terms: tuple[str, ...]
+    channel: str | None = None      # topic-level destination override
+
+
+@dataclass(frozen=True)
+class FeedState:
+    """What the store remembers about one feed between polls."""
+
+    url: str
+    etag: str | None = None
+    last_modified: str | None = None
+    body_hash: str | None = None
+    last_success: datetime | None = None
+    last_attempt: datetime | None = None
+    error_count: int = 0
+    failing_since: datetime | None = None
+    last_error: str | None = None
+    next_poll_at: datetime | None = None
+    gone: bool = False

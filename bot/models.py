@@ -86,3 +86,6 @@ class FeedState:
     last_error: str | None = None
     next_poll_at: datetime | None = None
     gone: bool = False
+    alerted: bool = False           # the operator was told it is failing
+    created_at: datetime | None = None
+    poll_count: int = 0             # successful polls so far (0 = first poll: no flood)

@@ -1,0 +1,108 @@
+"""Typed, immutable settings: what `config.load()` returns. Secrets are masked in reprs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+
+class Secret:
+    """A string that never shows itself in repr(), str() or a traceback's locals."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('**********')"
+
+    __str__ = __repr__
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+
+@dataclass(frozen=True)
+class FeedConfig:
+    url: str                            # http(s) URL, or an absolute local path / file:// URL
+    name: str | None = None
+    every: timedelta | None = None      # None = "auto": adapt to the feed's publishing rate
+    fetch_article: bool = False
+    channel: str | None = None          # route this feed's posts elsewhere
+    line: int | None = None             # where it was declared, for messages
+
+
+@dataclass(frozen=True)
+class TopicConfig:
+    name: str
+    source: str                         # query source (the terms/exclude sugar is expanded)
+    query: Any                          # bot.query.Query, compiled once at load
+    channel: str | None = None
+
+
+@dataclass(frozen=True)
+class PollingSettings:
+    workers: int = 8
+    per_host: int = 2
+    jitter: float = 0.1                 # ± fraction of the interval
+    min_interval: timedelta = timedelta(minutes=2)
+    max_interval: timedelta = timedelta(hours=6)
+    backoff_max: timedelta = timedelta(hours=6)
+    alert_after: timedelta = timedelta(hours=1)
+    max_bytes: int = 10 * 1024 * 1024
+    connect_timeout: float = 10.0
+    read_timeout: float = 30.0
+    total_timeout: float = 60.0
+
+
+@dataclass(frozen=True)
+class DeliverySettings:
+    per_chat_per_minute: int = 20       # Telegram: ~20 messages/minute to one group or channel
+    per_second: int = 30                # Telegram: ~30 messages/second in bulk
+    preview: bool = False               # link previews under posts
+    digest_after: int = 10              # more queued than this for one chat -> fold into a digest
+    quiet_hours: tuple[int, int] | None = None   # (start minute, end minute) of the day
+    timezone: str = "UTC"
+    edit_interval: timedelta = timedelta(minutes=5)   # throttle for "Also:" edits
+    digests: tuple[tuple[str, str], ...] = ()         # (topic, "hourly" | "daily")
+
+
+@dataclass(frozen=True)
+class Settings:
+    path: Path
+    channel: str | None
+    admins: tuple[int, ...]
+    operator_chat: str | None
+    every: timedelta
+    backfill: int
+    dedupe_window: timedelta
+    feeds: tuple[FeedConfig, ...]
+    topics: tuple[TopicConfig, ...]
+    lists: tuple[tuple[str, tuple[str, ...]], ...]
+    polling: PollingSettings = field(default_factory=PollingSettings)
+    delivery: DeliverySettings = field(default_factory=DeliverySettings)
+    token: Secret | None = None
+    api_url: str = "https://api.telegram.org"
+    database_url: Secret = field(default_factory=lambda: Secret("sqlite:///data/newsbot.db"))
+    health_port: int | None = None
+    log_json: bool = False
+    log_level: str = "INFO"
+
+    def feed(self, url: str) -> FeedConfig | None:
+        return next((f for f in self.feeds if f.url == url), None)
+
+    def destination(self, feed: FeedConfig | None, topic_channel: str | None) -> str | None:
+        """Topic routing wins over feed routing, which wins over the default channel."""
+        return topic_channel or (feed.channel if feed else None) or self.channel

@@ -1,0 +1,220 @@
+"""Storage: SQLAlchemy Core over SQLite (WAL, the embedded default) or PostgreSQL.
+
+`Store` owns the engine and the feed/article/story queries; `store.outbox` (see
+`bot/outbox_store.py`) the delivery queue. One transaction records an article, its story
+and its outbox rows: a crash leaves all or none.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, event, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.errors import StoreError
+from bot.migrations import migrate
+from bot.models import FeedState
+from bot.outbox_store import OutboxStore
+from bot.schema import articles, feeds, stories, story_bands
+
+
+def engine_for(url: str) -> Engine:
+    """`postgresql://` uses psycopg 3; SQLite gets WAL, a busy timeout and BEGIN IMMEDIATE."""
+    if url.startswith(("postgres://", "postgresql://")):
+        url = "postgresql+psycopg://" + url.split("://", 1)[1]
+        return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, connect_args={"timeout": 30})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None  # we issue BEGIN ourselves, below
+        for pragma in ("journal_mode=WAL", "busy_timeout=30000", "foreign_keys=ON",
+                       "synchronous=NORMAL"):
+            dbapi_conn.execute(f"PRAGMA {pragma}")
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        # Take the write lock up front: two writers never deadlock upgrading a read lock.
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+def upsert_ignore(conn: Connection, table: Any) -> Any:
+    """INSERT ... ON CONFLICT DO NOTHING for either dialect."""
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    return dialect.insert(table).on_conflict_do_nothing()
+
+
+@dataclass(frozen=True)
+class NewStory:
+    url_key: str | None
+    title_key: str | None
+    signature: tuple[int, ...]
+    bands: tuple[str, ...]
+    render: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class StoryRow:
+    id: int
+    url_key: str | None
+    title_key: str | None
+    signature: tuple[int, ...]
+    render: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ArticleRecord:
+    key: str
+    url: str | None
+    title: str
+    summary: str
+    source: str
+    published_at: datetime | None
+    topics: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    chat: str
+    kind: str               # post | edit | digest
+    topic: str | None
+    body: str
+    not_before: datetime
+    target_message_id: int | None = None
+
+
+class Store:
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine = engine_for(url)
+        self.outbox = OutboxStore(self.engine)
+
+    def migrate(self) -> int:
+        try:
+            return migrate(self.engine)
+        except SQLAlchemyError as exc:
+            raise StoreError(f"cannot prepare the database: {exc.__class__.__name__}: "
+                             f"{str(exc).splitlines()[0]} (check DATABASE_URL)") from None
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # -- feeds -----------------------------------------------------------------------------
+    def ensure_feeds(self, urls: Iterable[str], now: datetime) -> None:
+        with self.engine.begin() as conn:
+            for url in urls:
+                conn.execute(upsert_ignore(conn, feeds).values(
+                    url=url, created_at=now, error_count=0, alerted=False, gone=False,
+                    poll_count=0))
+
+    def feed_state(self, url: str) -> FeedState:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(feeds).where(feeds.c.url == url)).mappings().first()
+        if row is None:
+            return FeedState(url=url)
+        return FeedState(**{k: row[k] for k in FeedState.__dataclass_fields__})
+
+    def feed_states(self) -> list[FeedState]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(feeds).order_by(feeds.c.id)).mappings().all()
+        return [FeedState(**{k: r[k] for k in FeedState.__dataclass_fields__}) for r in rows]
+
+    def update_feed(self, url: str, **values: Any) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(update(feeds).where(feeds.c.url == url).values(**values))
+
+    def move_feed(self, old: str, new: str) -> None:
+        """A 301/308 moved the feed: keep its history under the new URL."""
+        with self.engine.begin() as conn:
+            if conn.execute(select(feeds.c.id).where(feeds.c.url == new)).first() is None:
+                conn.execute(update(feeds).where(feeds.c.url == old).values(url=new))
+
+    # -- articles and stories ---------------------------------------------------------------
+    def unseen_keys(self, url: str, keys: Sequence[str]) -> set[str]:
+        with self.engine.connect() as conn:
+            feed_id = conn.execute(select(feeds.c.id).where(feeds.c.url == url)).scalar()
+            seen: set[str] = set()
+            for i in range(0, len(keys), 500):
+                chunk = list(keys[i:i + 500])
+                seen.update(conn.execute(select(articles.c.key).where(
+                    articles.c.feed_id == feed_id, articles.c.key.in_(chunk))).scalars())
+        return set(keys) - seen
+
+    def story_candidates(self, url_key: str | None, title_key: str | None,
+                         bands: Sequence[str], since: datetime) -> list[StoryRow]:
+        with self.engine.connect() as conn:
+            ids = set(conn.execute(select(story_bands.c.story_id).where(
+                story_bands.c.band.in_(list(bands)), story_bands.c.created_at >= since)
+            ).scalars()) if bands else set()
+            for col, key in ((stories.c.url_key, url_key), (stories.c.title_key, title_key)):
+                if key:
+                    ids.update(conn.execute(select(stories.c.id).where(
+                        col == key, stories.c.created_at >= since)).scalars())
+            rows = conn.execute(select(stories).where(stories.c.id.in_(ids))
+                                .order_by(stories.c.id)).mappings().all() if ids else []
+        return [StoryRow(id=r["id"], url_key=r["url_key"], title_key=r["title_key"],
+                         signature=_unhex(r["signature"]), render=json.loads(r["render"]))
+                for r in rows]
+
+    def record_article(self, feed_url: str, art: ArticleRecord, now: datetime, *,
+                       new_story: NewStory | None = None, story_id: int | None = None,
+                       outbox: Sequence[OutboxItem] = ()) -> int | None:
+        """Record one article (+ its new story, + outbox rows) atomically.
+
+        Returns the story id, or None when another process recorded this article first.
+        """
+        with self.engine.begin() as conn:
+            feed_id = conn.execute(select(feeds.c.id).where(feeds.c.url == feed_url)).scalar()
+            article_id = conn.execute(upsert_ignore(conn, articles).values(
+                feed_id=feed_id, key=art.key, url=art.url, title=art.title,
+                summary=art.summary, source=art.source, published_at=art.published_at,
+                seen_at=now, topics=",".join(art.topics) or None,
+            ).returning(articles.c.id)).scalar()
+            if article_id is None:
+                return None     # recorded already (a concurrent poll): write nothing more
+            if new_story is not None:
+                story_id = conn.execute(insert(stories).values(
+                    created_at=now, url_key=new_story.url_key, title_key=new_story.title_key,
+                    signature=_hex(new_story.signature), render=json.dumps(new_story.render),
+                ).returning(stories.c.id)).scalar_one()
+                if new_story.bands:
+                    conn.execute(insert(story_bands), [
+                        {"band": b, "story_id": story_id, "created_at": now}
+                        for b in new_story.bands])
+            if story_id is not None:
+                conn.execute(update(articles).where(articles.c.id == article_id)
+                             .values(story_id=story_id))
+                self.outbox.enqueue(conn, story_id, outbox, now, published_at=art.published_at)
+        return story_id
+
+    def story_sources(self, story_id: int) -> list[tuple[str, str | None]]:
+        """(source, url) of every article recorded for a story, first first."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(articles.c.source, articles.c.url).where(
+                articles.c.story_id == story_id).order_by(articles.c.id)).all()
+        return [(r[0], r[1]) for r in rows]
+
+    def recent_articles(self, since: datetime, limit: int = 1000) -> list[dict[str, Any]]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(articles).where(articles.c.seen_at >= since)
+                                .order_by(articles.c.id.desc()).limit(limit)).mappings().all()
+        return [dict(r) for r in rows]
+
+
+def _hex(sig: Sequence[int]) -> str:
+    return ",".join(format(x, "x") for x in sig)
+
+
+def _unhex(text: str) -> tuple[int, ...]:
+    return tuple(int(x, 16) for x in text.split(",") if x)

@@ -1,0 +1,200 @@
+"""Topic queries: compile once, then evaluate against the word positions found in an article.
+
+The language (reference with examples: docs/query-language.md)::
+
+    summit                 whole word, any case/accents, English inflection (summits, ...)
+    "summit"               exact word (case/accents still folded, no inflection)
+    "Kim Jong Un"          phrase: consecutive words, each exact; "export control*" works
+    sanction*              prefix
+    a b  /  a AND b        both;   a OR b  /  a | b   either;   NOT a  /  -a   not
+    Putin NEAR/8 Kim       at most 8 words between them, either order (NEAR alone = NEAR/10)
+    title:summit           only in the title;  title:(a OR b)
+    @leaders               a named term list from config (`lists:`), as an OR of its items
+
+Evaluation never scans the text: `bot.match.Matcher` finds every atom of every topic in one
+Aho-Corasick pass and hands each query the positions, so a query costs time proportional to
+the hits, never to the text length times the number of terms.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_left, bisect_right
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from itertools import accumulate
+
+from bot.errors import QueryError
+from bot.query_parse import (
+    And,
+    Atom,
+    Near,
+    Node,
+    Not,
+    Or,
+    Parser,
+    Term,
+)
+
+Span = tuple[int, int]              # word positions [start, end)
+Hits = Mapping[Atom, Sequence[int]]  # atom -> ascending word positions where it occurs
+
+
+@dataclass(frozen=True, eq=False)
+class Query:
+    """A compiled query. `source` is what the user wrote (or what `terms_query` produced)."""
+
+    source: str
+    root: Node
+    key: str = "query"
+    atoms: frozenset[Atom] = field(default=frozenset())
+
+    def evaluate(self, hits: Hits, title_words: int = 0) -> list[Span] | None:
+        """None when the query does not match; otherwise the spans that made it match.
+
+        Positions below `title_words` are the title's; `title:` terms look only there.
+        """
+        return _Eval(hits, title_words).run(self.root)
+
+
+def compile_query(source: str, *, lists: Mapping[str, Sequence[str]] | None = None,
+                  key: str = "query") -> Query:
+    """Parse `source`; errors are QueryError naming `key` and the 1-based column."""
+    lists = lists or {}
+    done: dict[str, Node] = {}
+    active: list[str] = []
+
+    def resolve(name: str, col: int) -> Node | None:
+        if name in done:
+            return done[name]
+        if name not in lists:
+            return None
+        if name in active:
+            chain = " -> ".join(f"@{n}" for n in [*active, name])
+            raise QueryError(f"lists refer to each other in a loop: {chain}",
+                             key=f"lists.{name}")
+        items = list(lists[name]) if not isinstance(lists[name], str) else [lists[name]]
+        if not items:
+            raise QueryError("the list is empty", key=f"lists.{name}")
+        active.append(name)
+        kids = tuple(Parser(str(item), f"lists.{name}[{i}]", resolve).parse()
+                     for i, item in enumerate(items))
+        active.pop()
+        done[name] = kids[0] if len(kids) == 1 else Or(kids)
+        return done[name]
+
+    root = Parser(source, key, resolve).parse()
+    if _Eval({}, 0).run(root) is not None:
+        # e.g. `NOT sport` or `a OR -b`: it would post nearly every article in every feed.
+        raise QueryError("the query matches articles that contain none of its terms "
+                         "(it needs a term that is not negated)", key=key, column=1)
+    return Query(source, root, key, frozenset(_atoms(root)))
+
+
+_BARE = re.compile(r"[^\W_](?:[\w'.-]*[^\W_])?\*?")
+
+
+def terms_query(terms: Sequence[str], exclude: Sequence[str] = ()) -> str:
+    """The `terms:`/`exclude:` sugar as query source: any term, none of the excluded.
+
+    Single words stay bare (so they inflect: `sanction` finds `sanctioned`); anything with
+    spaces or query syntax in it becomes a quoted phrase, matched word for word.
+    """
+    def one(term: str) -> str:
+        t = term.strip()
+        if len(t) > 1 and t[0] == t[-1] == '"':     # already quoted: keep it exact
+            return '"' + t[1:-1].replace('"', " ") + '"'
+        if _BARE.fullmatch(t) and t not in ("OR", "AND", "NOT") and not t.startswith("NEAR"):
+            return t
+        return '"' + t.replace('"', " ") + '"'
+
+    inc = [one(t) for t in terms if t.strip().strip('"').strip()]
+    exc = [one(t) for t in exclude if t.strip().strip('"').strip()]
+    src = "(" + " OR ".join(inc) + ")" if inc else ""
+    if exc:
+        src += " NOT (" + " OR ".join(exc) + ")"
+    return src.strip()
+
+
+def _atoms(node: Node) -> list[Atom]:
+    if isinstance(node, Term):
+        return list(node.atoms)
+    if isinstance(node, And | Or):
+        return [a for c in node.children for a in _atoms(c)]
+    if isinstance(node, Not):
+        return _atoms(node.child)
+    return _atoms(node.left) + _atoms(node.right)
+
+
+class _Eval:
+    def __init__(self, hits: Hits, title_words: int) -> None:
+        self.hits, self.title_words = hits, title_words
+        self.sets: dict[Atom, set[int]] = {}
+
+    def run(self, node: Node) -> list[Span] | None:
+        if isinstance(node, Term):
+            return self.term(node) or None
+        if isinstance(node, And):
+            out: list[Span] = []
+            for c in node.children:
+                r = self.run(c)
+                if r is None:
+                    return None
+                out += r
+            return out
+        if isinstance(node, Or):
+            found: list[Span] | None = None
+            for c in node.children:     # no short cut: every matching branch is highlighted
+                r = self.run(c)
+                if r is not None:
+                    found = (found or []) + r
+            return found
+        if isinstance(node, Not):
+            return [] if self.run(node.child) is None else None
+        assert isinstance(node, Near)
+        left, right = self.run(node.left), self.run(node.right)
+        if left is None or right is None:
+            return None
+        return _near(left, right, node.distance)
+
+    def term(self, t: Term) -> list[Span]:
+        first = self.hits.get(t.atoms[0], ())
+        if not first:
+            return []
+        starts: Sequence[int] = first
+        if len(t.atoms) > 1:
+            rest = [self.positions(a) for a in t.atoms[1:]]
+            starts = [p for p in first if all(p + k in s for k, s in enumerate(rest, 1))]
+        if t.field == "title":
+            starts = [p for p in starts if p < self.title_words]
+        n = len(t.atoms)
+        return [(p, p + n) for p in starts]
+
+    def positions(self, atom: Atom) -> set[int]:
+        if atom not in self.sets:
+            self.sets[atom] = set(self.hits.get(atom, ()))
+        return self.sets[atom]
+
+
+def _near(a_spans: list[Span], b_spans: list[Span], d: int) -> list[Span] | None:
+    """Spans of either side that have a span of the other side at most `d` words away.
+
+    Sorted starts + bisect + a running max of ends: O((A+B) log B), whatever the text.
+    """
+    a, b = sorted(set(a_spans)), sorted(set(b_spans))
+    keep = _close(a, b, d) + _close(b, a, d)
+    return sorted(set(keep)) or None
+
+
+def _close(xs: list[Span], ys: list[Span], d: int) -> list[Span]:
+    starts = [s for s, _ in ys]
+    max_end = list(accumulate((e for _, e in ys), max))
+    yset = set(ys)
+    out = []
+    for x in xs:
+        s, e = x
+        lo, hi = bisect_left(starts, s), bisect_right(starts, e + d)
+        after = hi - lo - (x in yset)           # a span is not near itself
+        if after > 0 or (lo > 0 and max_end[lo - 1] >= s - d):
+            out.append(x)
+    return out

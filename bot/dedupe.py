@@ -182,5 +182,7 @@ def same_story(a: StoryFingerprint, b: StoryFingerprint) -> bool:
         return True
     # Jaccard catches copies of similar length; containment catches a short feed lede that is
     # the start of another outlet's full copy of the same wire story (Jaccard is low there).
+    if _MAX_HASH in (min(a.signature, default=_MAX_HASH), min(b.signature, default=_MAX_HASH)):
+        return False  # an empty text (no shingles) says nothing about the story
     return (jaccard_estimate(a.signature, b.signature) >= NEAR_DUP
             or containment_estimate(a, b) >= CONTAINED)

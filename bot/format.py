@@ -24,6 +24,7 @@ __all__ = ["hashtag", "render_digest", "render_post", "safe_url", "utf16_len", "
 _TAG = re.compile(r"<[^>]*>")
 _SEP = " · "
 _MAX_DIGEST_TITLE = 200
+_MIN_TITLE = 32  # UTF-16 units of title kept before "Also", hashtags and time are dropped
 
 
 def utf16_len(s: str) -> int:
@@ -138,8 +139,9 @@ def render_post(*, title: str, source: str, link: str | None, summary: str,
     """One story as Telegram HTML, at most `max_len` UTF-16 units of visible text.
 
     Layout: bold title / "source · time" / summary (matched terms bold) / "Read more" link /
-    "Also: A · B" / hashtags. Over the limit, the summary is shortened first, then the title,
-    then "Also" and hashtags are dropped, then the source is shortened.
+    "Also: A · B" / hashtags. Over the limit, the summary is shortened first (to nothing if
+    need be), then the title down to _MIN_TITLE units; only for tiny limits are "Also",
+    hashtags and time dropped, then the title and the source shortened further.
     """
     title, source, summary = (" ".join(s.split()) for s in (title, source, summary))
     tags = list(dict.fromkeys(t for t in map(hashtag, topics) if t))
@@ -172,16 +174,15 @@ def render_post(*, title: str, source: str, link: str | None, summary: str,
         over = visible_len(message) - max_len
         if over <= 0:
             return message
+        title_room = utf16_len(title) - _MIN_TITLE
         if summary:
             summary = _shrink(summary, over)
+        elif title_room > 0:
+            title = _shrink(title, min(over, title_room))
+        elif also_list or tags or when:
+            also_list, tags, when = [], [], ""
         elif title:
             title = _shrink(title, over)
-        elif also_list:
-            also_list.pop()
-        elif tags:
-            tags.pop()
-        elif when:
-            when = ""
         else:
             source = _shrink(source, over)
         message = build()

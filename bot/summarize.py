@@ -33,7 +33,7 @@ _PROMO = re.compile(
     | (?:subscribe|sign\ up|click\ here|tap\ here|share\ this|follow\ us|like\ us\ on
         |advertisement|sponsored|copyright|©|all\ rights\ reserved)\b
     | \(?(?:photo|image|picture|photograph|video|illustration|graphic|credit|file\ photo)s?
-        (?:\ credit|\ by|\ source)?\s*[:(/|–—-]
+        (?:\s*[:(/|–—-]|\ (?:by|credit|courtesy|source)\b)
     | (?:getty\ images|reuters\ photo|ap\ photo)\b
     )""",
     re.IGNORECASE | re.VERBOSE,
@@ -122,6 +122,7 @@ def shorten(text: str, limit: int, ellipsis: str = "…") -> str:
         return ellipsis[:max(limit, 0)]
     head = text[:room + 1]
     cut = head.rfind(" ")
-    # No usable space (CJK, one giant token): cut between characters instead of giving up.
-    head = head[:cut] if cut >= room // 2 else head[:room]
+    # Cut at the last space, unless that throws away a long run without spaces (Chinese,
+    # Japanese, one giant token): then between characters, which is how such text breaks.
+    head = head[:cut] if cut > 0 and (room - cut < 20 or cut >= room // 2) else head[:room]
     return head.rstrip(" ,;:-–—") + ellipsis

@@ -1,0 +1,343 @@
+"""Posting to Telegram: the only module of newsbot that imports ``telegram``.
+
+`TelegramDeliverer` talks to the Bot API (or a self-hosted Bot API server, ``TELEGRAM_API_URL``)
+through python-telegram-bot and turns its errors into `bot.errors.DeliveryError` subclasses, so
+the rest of newsbot decides retry/skip/alert without knowing PTB. `ConsoleDeliverer` prints the
+posts instead, for runs without ``TELEGRAM_BOT_TOKEN``.
+
+The bot token is a secret that also sits in every request URL: the ``httpx``/``httpcore`` loggers
+(which log URLs) are set to WARNING here, and no error raised from this module carries it.
+"""
+
+from __future__ import annotations
+
+import abc
+import html
+import ipaddress
+import logging
+import os
+import sys
+import warnings
+import zlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from html.parser import HTMLParser
+from typing import Any, ClassVar, TextIO
+from urllib.parse import urlsplit
+
+import telegram
+from telegram import LinkPreviewOptions
+from telegram.constants import ParseMode
+from telegram.error import (
+    BadRequest,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+    TimedOut,
+)
+from telegram.error import ChatMigrated as PTBChatMigrated
+from telegram.request import HTTPXRequest
+from telegram.warnings import PTBDeprecationWarning
+
+from bot.errors import (
+    ChatMigrated,
+    ChatUnavailable,
+    ConfigError,
+    DeliveryError,
+    Rejected,
+    RetryLater,
+)
+
+for _name in ("httpx", "httpcore"):       # their INFO/DEBUG lines contain the token-bearing URL
+    logging.getLogger(_name).setLevel(logging.WARNING)
+
+DEFAULT_API_URL = "https://api.telegram.org"
+# BadRequest descriptions that mean "this chat", not "this message" (Bot API error texts).
+_CHAT_PROBLEMS = ("chat not found", "not enough rights", "have no rights", "need administrator",
+                  "chat_write_forbidden", "peer_id_invalid", "chat_admin_required")
+
+
+@dataclass(frozen=True)
+class Sent:
+    chat_id: int            # the numeric id Telegram returned (also for "@channel")
+    message_id: int
+
+
+class TokenRejected(ChatUnavailable):
+    """401/404 from the Bot API: the token is wrong or revoked; every chat is affected."""
+
+    def __init__(self, chat: str, api_url: str) -> None:
+        self.chat = chat
+        Exception.__init__(
+            self, f"TELEGRAM_BOT_TOKEN was rejected by the Bot API at {api_url} (401/404): "
+                  "set the token @BotFather gave (and check TELEGRAM_API_URL has no /bot path)")
+
+
+class Deliverer(abc.ABC):
+    """Where posts go. Chats are ``"@channelname"`` or a numeric id as a string."""
+
+    @abc.abstractmethod
+    async def start(self) -> None: ...
+
+    @abc.abstractmethod
+    async def close(self) -> None: ...
+
+    @abc.abstractmethod
+    async def get_me(self) -> dict[str, Any]: ...
+
+    @abc.abstractmethod
+    async def send(self, chat: str, text: str, *, preview: bool = False,
+                   silent: bool = False) -> Sent:
+        """Post Telegram-HTML ``text``; raises a bot.errors.DeliveryError subclass."""
+
+    @abc.abstractmethod
+    async def edit(self, chat: str, message_id: int, text: str, *,
+                   preview: bool = False) -> None:
+        """Replace a post's text; the same text again is not an error."""
+
+    async def __aenter__(self) -> Deliverer:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+
+def _is_loopback(host: str | None) -> bool:
+    if host is None or host.lower() == "localhost":
+        return host is not None
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _seconds(value: int | float | timedelta) -> float:
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+class TelegramDeliverer(Deliverer):
+    def __init__(self, token: str, api_url: str = DEFAULT_API_URL, *,
+                 timeout: float = 20.0) -> None:
+        if not token or not token.strip():
+            raise ConfigError("is empty: set the token @BotFather gave",
+                              key="TELEGRAM_BOT_TOKEN")
+        self._token = token.strip()
+        parts = urlsplit(api_url.rstrip("/"))
+        # Shown in errors: scheme://host:port only, never userinfo or a path with secrets.
+        self._where = f"{parts.scheme}://{parts.hostname}" + (f":{parts.port}" if parts.port
+                                                              else "")
+        # A self-hosted Bot API server on loopback must not go through an HTTP(S)_PROXY.
+        extra = {"trust_env": False} if _is_loopback(parts.hostname) else None
+
+        def request() -> HTTPXRequest:
+            return HTTPXRequest(connection_pool_size=8, connect_timeout=timeout,
+                                read_timeout=timeout, write_timeout=timeout,
+                                pool_timeout=timeout, httpx_kwargs=extra)
+
+        self._bot = telegram.Bot(self._token, base_url=f"{api_url.rstrip('/')}/bot",
+                                 request=request(), get_updates_request=request())
+        self._started = False
+
+    # -- lifecycle -----------------------------------------------------------------------
+    async def start(self) -> None:
+        """Open the HTTP pool and check the token with getMe."""
+        await self._start("*")
+
+    async def _start(self, chat: str) -> None:
+        if self._started:
+            return
+        try:
+            await self._bot.initialize()
+        except TelegramError as exc:     # its InvalidToken message contains the token itself
+            raise self._map(exc, chat) from self._cause(exc)
+        self._started = True
+
+    async def close(self) -> None:
+        if self._started:
+            self._started = False
+            await self._bot.shutdown()
+
+    async def get_me(self) -> dict[str, Any]:
+        try:
+            return (await self._bot.get_me()).to_dict()
+        except TelegramError as exc:
+            raise self._map(exc, "*") from self._cause(exc)
+
+    # -- posting -------------------------------------------------------------------------
+    async def send(self, chat: str, text: str, *, preview: bool = False,
+                   silent: bool = False) -> Sent:
+        await self._start(chat)
+        try:
+            msg = await self._bot.send_message(
+                chat_id=chat, text=text, parse_mode=ParseMode.HTML,
+                link_preview_options=None if preview else LinkPreviewOptions(is_disabled=True),
+                disable_notification=True if silent else None)
+        except TelegramError as exc:
+            raise self._map(exc, chat) from self._cause(exc)
+        return Sent(chat_id=msg.chat.id, message_id=msg.message_id)
+
+    async def edit(self, chat: str, message_id: int, text: str, *,
+                   preview: bool = False) -> None:
+        await self._start(chat)
+        try:
+            await self._bot.edit_message_text(
+                text, chat_id=chat, message_id=message_id, parse_mode=ParseMode.HTML,
+                link_preview_options=None if preview else LinkPreviewOptions(is_disabled=True))
+        except BadRequest as exc:
+            # https://core.telegram.org/bots/api#editmessagetext: an unchanged edit is refused
+            # with "message is not modified"; for us the post already says what we want.
+            if "message is not modified" not in str(exc).lower():
+                raise self._map(exc, chat) from self._cause(exc)
+        except TelegramError as exc:
+            raise self._map(exc, chat) from self._cause(exc)
+
+    # -- errors --------------------------------------------------------------------------
+    def _redact(self, text: str) -> str:
+        secret = self._token.split(":", 1)[-1]
+        text = text.replace(self._token, "<TELEGRAM_BOT_TOKEN>")
+        return text.replace(secret, "<secret>") if len(secret) >= 4 else text
+
+    def _cause(self, exc: BaseException) -> BaseException | None:
+        """Chain PTB's exception only if nothing in its chain shows the token."""
+        seen: BaseException | None = exc
+        while seen is not None:
+            if self._redact(str(seen)) != str(seen) or self._redact(repr(seen)) != repr(seen):
+                return None
+            seen = seen.__cause__ or seen.__context__
+        return exc
+
+    def _map(self, exc: TelegramError, chat: str) -> DeliveryError:
+        # Order matters: BadRequest and TimedOut are subclasses of NetworkError in PTB.
+        msg = self._redact(str(exc))
+        if len(msg) > 300:
+            msg = msg[:300] + "…"
+        if isinstance(exc, RetryAfter):
+            with warnings.catch_warnings():   # int now, timedelta with PTB_TIMEDELTA / v23
+                warnings.simplefilter("ignore", PTBDeprecationWarning)
+                wait = _seconds(exc.retry_after)
+            return RetryLater(chat, f"flood control: retry after {wait:g} s", retry_after=wait)
+        if isinstance(exc, PTBChatMigrated):
+            return ChatMigrated(chat, int(exc.new_chat_id))
+        if isinstance(exc, InvalidToken):
+            return TokenRejected(chat, self._where)
+        if isinstance(exc, Forbidden):
+            return ChatUnavailable(chat, f"{msg}: add the bot to the chat with the right to post")
+        if isinstance(exc, BadRequest):
+            if any(p in msg.lower() for p in _CHAT_PROBLEMS):
+                return ChatUnavailable(chat, f"{msg}: check the chat name and the bot's rights")
+            return Rejected(chat, f"Telegram refused this message: {msg}")
+        if isinstance(exc, TimedOut):
+            # The request may have reached Telegram: a retry can post twice (no idempotency key).
+            return RetryLater(chat, f"timed out talking to {self._where}: {msg}")
+        if isinstance(exc, NetworkError):
+            return RetryLater(chat, f"network or server error from {self._where}: {msg}")
+        return RetryLater(chat, f"unexpected answer from {self._where}: {msg}")
+
+
+class _TermText(HTMLParser):
+    """Telegram HTML -> terminal text: links as "text (url)", bold etc. via ANSI if wanted."""
+
+    _ANSI: ClassVar[dict[str, tuple[int, int]]] = {
+        "b": (1, 22), "strong": (1, 22), "i": (3, 23), "em": (3, 23), "u": (4, 24),
+        "ins": (4, 24), "s": (9, 29), "strike": (9, 29), "del": (9, 29)}
+
+    def __init__(self, color: bool) -> None:
+        super().__init__(convert_charrefs=True)
+        self.color = color
+        self.parts: list[list[str]] = [[]]
+        self.open: list[tuple[str, str]] = []      # (tag, href) for buffered tags
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in ("a", "blockquote"):
+            self.open.append((tag, dict(attrs).get("href") or ""))
+            self.parts.append([])
+        elif self.color and tag in self._ANSI:
+            self.parts[-1].append(f"\x1b[{self._ANSI[tag][0]}m")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("a", "blockquote") and self.open and self.open[-1][0] == tag:
+            _, href = self.open.pop()
+            inner = "".join(self.parts.pop())
+            if tag == "blockquote":
+                out = "\n".join("│ " + line for line in inner.split("\n"))
+            else:
+                out = inner if not href or href == inner else f"{inner} ({href})"
+            self.parts[-1].append(out)
+        elif self.color and tag in self._ANSI:
+            self.parts[-1].append(f"\x1b[{self._ANSI[tag][1]}m")
+
+    def handle_data(self, data: str) -> None:
+        self.parts[-1].append(data)
+
+    def text(self) -> str:
+        self.close()
+        while len(self.parts) > 1:               # unclosed <a>/<blockquote>: keep the text
+            inner = self.parts.pop()
+            self.parts[-1].extend(inner)
+        return "".join(self.parts[0])
+
+
+def terminal_text(text: str, *, color: bool = False) -> str:
+    """How a Telegram-HTML post reads, for a terminal."""
+    try:
+        parser = _TermText(color)
+        parser.feed(text)
+        return parser.text()
+    except Exception:                            # never let display break a run
+        return html.unescape(text)
+
+
+class ConsoleDeliverer(Deliverer):
+    """Prints posts instead of sending them (no TELEGRAM_BOT_TOKEN set)."""
+
+    def __init__(self, stream: TextIO | None = None, *, color: bool | None = None) -> None:
+        self._stream = stream if stream is not None else sys.stdout
+        isatty = getattr(self._stream, "isatty", None)
+        self._color = color if color is not None else bool(isatty and isatty())
+        self._last_id: dict[str, int] = {}
+
+    async def start(self) -> None:
+        pass
+
+    async def close(self) -> None:
+        self._stream.flush()
+
+    async def get_me(self) -> dict[str, Any]:
+        return {"id": 0, "is_bot": True, "first_name": "newsbot (console)",
+                "username": "console"}
+
+    @staticmethod
+    def _chat_id(chat: str) -> int:
+        """A stable fake numeric id: the number itself, or one derived from "@name"."""
+        try:
+            return int(chat)
+        except ValueError:
+            return -1000000000000 - zlib.crc32(chat.lower().encode())
+
+    def _write(self, header: str, text: str) -> None:
+        self._stream.write(f"{'─' * 60}\n{header}\n{terminal_text(text, color=self._color)}\n")
+        self._stream.flush()
+
+    async def send(self, chat: str, text: str, *, preview: bool = False,
+                   silent: bool = False) -> Sent:
+        message_id = self._last_id[chat] = self._last_id.get(chat, 0) + 1
+        flags = "".join([" (silent)" if silent else "", " (link preview)" if preview else ""])
+        self._write(f"→ {chat}{flags}", text)
+        return Sent(chat_id=self._chat_id(chat), message_id=message_id)
+
+    async def edit(self, chat: str, message_id: int, text: str, *,
+                   preview: bool = False) -> None:
+        self._write(f"(edit of message {message_id} in {chat})", text)
+
+
+def from_env(env: Mapping[str, str] | None = None, stream: TextIO | None = None) -> Deliverer:
+    """TelegramDeliverer if TELEGRAM_BOT_TOKEN is set (TELEGRAM_API_URL optional), else console."""
+    env = os.environ if env is None else env
+    token = env.get("TELEGRAM_BOT_TOKEN", "").strip()
+    if not token:
+        return ConsoleDeliverer(stream)
+    return TelegramDeliverer(token, env.get("TELEGRAM_API_URL") or DEFAULT_API_URL)

@@ -1,0 +1,405 @@
+"""A Telegram Bot API stand-in: a real HTTP server on 127.0.0.1 speaking the Bot API wire protocol.
+
+``POST /bot<TOKEN>/<method>`` with a form, JSON or multipart body; answers
+``{"ok": true, "result": ...}`` (200) or ``{"ok": false, "error_code": N, "description": ...,
+"parameters": {...}}`` with HTTP status N (https://core.telegram.org/bots/api#making-requests).
+Methods are in telegram_methods.py, state in telegram_state.py, HTML parsing in telegram_html.py.
+
+In tests use the ``telegram_api`` fixture; by hand or for benchmarks::
+
+    python -m tests.fakes.telegram_api --port 8081 [--rate-limit 20]
+    TELEGRAM_API_URL=http://127.0.0.1:8081 TELEGRAM_BOT_TOKEN=123456:TEST-TOKEN newsbot ...
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import socket
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from email.parser import BytesParser
+from email.policy import HTTP
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+import pytest
+
+from tests.fakes.telegram_methods import METHODS, user_message_update
+from tests.fakes.telegram_state import (
+    ApiError,
+    BotState,
+    PostedMessage,
+    _Failure,
+    decode_json_params,
+)
+
+DEFAULT_TOKEN = "123456:TEST-TOKEN"
+_PHRASES = {500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable",
+            504: "Gateway Timeout"}
+
+
+@dataclass
+class RecordedRequest:
+    method: str                     # as in the URL, e.g. "sendMessage"
+    params: dict[str, Any]          # decoded: JSON-in-form fields are dicts/lists
+    time: float                     # time.monotonic() on arrival
+    status: int | None = None       # the HTTP status answered (None: no answer sent)
+
+
+def _parse_body(content_type: str, body: bytes) -> dict[str, Any]:
+    mime = content_type.split(";")[0].strip().lower()
+    if mime == "application/json":
+        data = json.loads(body or b"{}")
+        if not isinstance(data, dict):
+            raise ValueError("JSON body is not an object")
+        return data
+    if mime == "multipart/form-data":
+        msg = BytesParser(policy=HTTP).parsebytes(
+            b"Content-Type: " + content_type.encode() + b"\r\n\r\n" + body)
+        out: dict[str, Any] = {}
+        for part in msg.iter_parts():     # type: ignore[attr-defined]
+            name = part.get_param("name", header="content-disposition")
+            data = part.get_payload(decode=True) or b""
+            out[name] = ({"filename": part.get_filename(), "size": len(data)}
+                         if part.get_filename() else data.decode("utf-8"))
+        return out
+    return dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True))
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"       # keep-alive, as httpx expects
+    server: _HTTPServer
+
+    def do_POST(self) -> None:
+        self.server.api._serve(self)
+
+    do_GET = do_POST
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass                            # the record and the CLI log replace the access log
+
+
+class _HTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+    block_on_close = False
+
+    def __init__(self, address: tuple[str, int], api: TelegramAPIServer) -> None:
+        self.api = api
+        super().__init__(address, _Handler)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        self.api._track(request, True)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        self.api._track(request, False)
+        super().shutdown_request(request)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        pass                            # clients vanishing (down mode, timeouts) is expected
+
+
+class TelegramAPIServer:
+    """The stand-in. ``base_url`` is TELEGRAM_API_URL; PTB wants ``f"{base_url}/bot"``."""
+
+    def __init__(self, token: str = DEFAULT_TOKEN, *, host: str = "127.0.0.1", port: int = 0,
+                 strict_chats: bool = False, strict_ampersand: bool = True,
+                 log: Callable[[str], None] | None = None) -> None:
+        self.token, self.host, self.port, self.log = token, host, port, log
+        self.state = BotState(int(token.split(":")[0]), strict_chats=strict_chats,
+                              strict_ampersand=strict_ampersand)
+        self._lock = threading.Lock()
+        self._requests: list[RecordedRequest] = []
+        self._delays: list[tuple[str | None, float, bool]] = []
+        self._conns: set[socket.socket] = set()
+        self._httpd: _HTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle -----------------------------------------------------------------------
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def bot_base_url(self) -> str:
+        """What ``telegram.Bot(token, base_url=...)`` wants: the token is appended to it."""
+        return f"{self.base_url}/bot"
+
+    def start(self) -> TelegramAPIServer:
+        for attempt in range(50):         # coming back on the same port may race TIME_WAIT
+            try:
+                httpd = _HTTPServer((self.host, self.port), self)
+                break
+            except OSError:
+                if attempt == 49 or self.port == 0:
+                    raise
+                time.sleep(0.1)
+        self.port = httpd.server_address[1]
+        thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05},
+                                  name=f"telegram-api-{self.port}", daemon=True)
+        with self._lock:
+            self._httpd, self._thread = httpd, thread
+        thread.start()
+        return self
+
+    def stop(self) -> None:
+        with self.state.updates_changed:
+            self.state.closing = True       # long polls answer [] at once
+            self.state.updates_changed.notify_all()
+        self.go_down()
+
+    def __enter__(self) -> TelegramAPIServer:
+        return self.start() if self._httpd is None else self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def go_down(self) -> None:
+        """Close the listening socket and every open connection: clients get refused/reset."""
+        with self._lock:
+            httpd, thread, self._httpd, self._thread = self._httpd, self._thread, None, None
+            conns = list(self._conns)
+        if httpd is None:
+            return
+        httpd.shutdown()
+        httpd.server_close()
+        if thread is not None:
+            thread.join(5)
+        for conn in conns:
+            with contextlib.suppress(OSError):
+                conn.shutdown(socket.SHUT_RDWR)
+
+    def come_back(self) -> None:
+        """Listen again on the same port."""
+        if self._httpd is None:
+            self.start()
+
+    def down_for(self, seconds: float) -> None:
+        """Go down now and come back after ``seconds`` (in the background)."""
+        self.go_down()
+        threading.Timer(seconds, self.come_back).start()
+
+    @property
+    def is_down(self) -> bool:
+        return self._httpd is None
+
+    def _track(self, conn: socket.socket, alive: bool) -> None:
+        with self._lock:
+            (self._conns.add if alive else self._conns.discard)(conn)
+
+    # -- what was received ---------------------------------------------------------------
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        with self._lock:
+            return list(self._requests)
+
+    def calls(self, method: str) -> list[RecordedRequest]:
+        return [r for r in self.requests if r.method.lower() == method.lower()]
+
+    def messages(self, chat: int | str) -> list[PostedMessage]:
+        """The chat's messages in order, each with its current text (after edits)."""
+        return self.state.messages(chat)
+
+    def texts(self, chat: int | str) -> list[str]:
+        return [m.text for m in self.messages(chat)]
+
+    # -- failure injection ---------------------------------------------------------------
+    def fail(self, status: int, description: str, *, method: str | None = "sendMessage",
+             parameters: dict[str, Any] | None = None, times: int | None = None,
+             seconds: float | None = None, html_body: bool = False) -> None:
+        """Answer the next ``times`` calls and/or all calls for ``seconds`` with this error
+        (neither given: once). ``method=None`` applies to every method."""
+        until = None if seconds is None else time.monotonic() + seconds
+        if times is None and seconds is None:
+            times = 1
+        self.state.add_failure(_Failure(method, status, description, parameters, times,
+                                        until, html_body))
+
+    def flood(self, times: int = 1, retry_after: int = 3, *,
+              method: str | None = "sendMessage") -> None:
+        """429 with parameters.retry_after, as flood control answers."""
+        self.fail(429, f"Too Many Requests: retry after {retry_after}", method=method,
+                  parameters={"retry_after": retry_after}, times=times)
+
+    def server_error(self, status: int = 502, *, times: int | None = None,
+                     seconds: float | None = None, method: str | None = None) -> None:
+        """5xx. A real 502 comes from the front nginx as an HTML page, not JSON: so here."""
+        self.fail(status, _PHRASES.get(status, "Internal Server Error"), method=method,
+                  times=times, seconds=seconds, html_body=status in (502, 504))
+
+    def set_rate_limit(self, per_chat_per_minute: int | None) -> None:
+        """Enforce at most N sendMessage per chat per sliding 60 s (None: no limit)."""
+        with self.state.lock:
+            self.state.rate_limit = per_chat_per_minute
+
+    def slow(self, seconds: float, method: str | None = None, *, apply_first: bool = True) -> None:
+        """Delay answers. ``apply_first``: the call takes effect, only the answer is late (the
+        case where a client timeout still posted the message). ``slow(0)`` clears delays."""
+        with self._lock:
+            self._delays = [] if seconds <= 0 else [*self._delays,
+                                                    (method, seconds, apply_first)]
+
+    def reset_failures(self) -> None:
+        self.state.clear_failures()
+        self.slow(0)
+
+    # -- updates -------------------------------------------------------------------------
+    def push_message(self, from_user_id: int, chat_id: int, text: str) -> dict[str, Any]:
+        """A user writes ``text`` in ``chat_id``: queues and returns the Update getUpdates gives."""
+        return user_message_update(self.state, from_user_id, chat_id, text)
+
+    def push_update(self, update: dict[str, Any]) -> dict[str, Any]:
+        """Queue any Update object; ``update_id`` is assigned."""
+        return self.state.push_update(update)
+
+    # -- chats ---------------------------------------------------------------------------
+    @property
+    def strict_chats(self) -> bool:
+        return self.state.strict_chats
+
+    @strict_chats.setter
+    def strict_chats(self, value: bool) -> None:
+        self.state.strict_chats = value
+
+    def add_chat(self, chat: int | str, type: str = "channel", *,
+                 title: str | None = None) -> int:
+        """Make a chat known (needed with strict_chats); returns its numeric id."""
+        return self.state.add_chat(chat, type, title=title).id
+
+    def chat_id(self, chat: int | str) -> int:
+        return self.state.chat(chat).id
+
+    def forbid(self, chat: int | str) -> None:
+        """The bot was kicked: 403 for every call to this chat."""
+        with self.state.lock:
+            self.state.chat(chat).forbidden = True
+
+    def migrate(self, chat: int | str, new_chat_id: int) -> None:
+        """The group became a supergroup: 400 with parameters.migrate_to_chat_id."""
+        with self.state.lock:
+            self.state.chat(chat).migrate_to = new_chat_id
+            self.state.add_chat(new_chat_id, "supergroup")
+
+    # -- HTTP ----------------------------------------------------------------------------
+    def _delay(self, method: str, first: bool) -> None:
+        with self._lock:
+            delays = [s for m, s, f in self._delays
+                      if f == first and (m is None or m.lower() == method.lower())]
+        if delays:
+            time.sleep(max(delays))
+
+    def _serve(self, h: _Handler) -> None:
+        length = int(h.headers.get("Content-Length") or 0)
+        body = h.rfile.read(length) if length else b""
+        url = urlsplit(h.path)
+        parts = url.path.split("/")
+        method = parts[2] if len(parts) == 3 and parts[1].startswith("bot") else url.path
+        record = RecordedRequest(method, {}, time.monotonic())
+        with self._lock:
+            self._requests.append(record)
+        status, payload, html_body = self._answer(h, parts, url.query, body, record)
+        if self.is_down:            # went down while this call waited: the client sees a reset
+            h.close_connection = True
+            return
+        record.status = status
+        if html_body:
+            out = (f"<html>\r\n<head><title>{status} {payload['description']}</title></head>\r\n"
+                   f"<body>\r\n<center><h1>{status} {payload['description']}</h1></center>\r\n"
+                   "<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n").encode()
+        else:
+            out = json.dumps(payload, ensure_ascii=False).encode()
+        h.send_response(status)
+        h.send_header("Content-Type", "text/html" if html_body else "application/json")
+        h.send_header("Content-Length", str(len(out)))
+        h.end_headers()
+        h.wfile.write(out)
+        if self.log:
+            self.log(_describe(record, payload))
+
+    def _answer(self, h: _Handler, parts: list[str], query: str, body: bytes,
+                record: RecordedRequest) -> tuple[int, dict[str, Any], bool]:
+        try:
+            if len(parts) != 3 or not parts[1].startswith("bot"):
+                raise ApiError(404, "Not Found")
+            params = dict(parse_qsl(query, keep_blank_values=True))
+            try:
+                params.update(_parse_body(h.headers.get("Content-Type", ""), body))
+            except (ValueError, UnicodeDecodeError):
+                raise ApiError(400, "Bad Request: can't parse request body") from None
+            record.params = params = decode_json_params(params)
+            if parts[1][3:] != self.token:
+                raise ApiError(401, "Unauthorized")
+            handler = METHODS.get(record.method.lower())
+            if handler is None:
+                raise ApiError(404, "Not Found")
+            failure = self.state.injected_failure(record.method)
+            if failure is not None:
+                self._delay(record.method, False)
+                return (failure.status, {"ok": False, "error_code": failure.status,
+                                         "description": failure.description,
+                                         **({"parameters": failure.parameters}
+                                            if failure.parameters else {})},
+                        failure.html_body)
+            self._delay(record.method, False)
+            result = handler(self.state, params)
+            self._delay(record.method, True)
+            return 200, {"ok": True, "result": result}, False
+        except ApiError as exc:
+            payload: dict[str, Any] = {"ok": False, "error_code": exc.status,
+                                       "description": exc.description}
+            if exc.parameters:
+                payload["parameters"] = exc.parameters
+            return exc.status, payload, False
+
+
+def _describe(r: RecordedRequest, payload: dict[str, Any]) -> str:
+    stamp = datetime.now().strftime("%H:%M:%S.%f")[:-3]
+    what = " ".join(f"{k}={r.params[k]!r:.100}" for k in ("chat_id", "message_id", "text",
+                                                          "offset", "timeout") if k in r.params)
+    answer = "ok" if payload.get("ok") else f"{payload.get('description')}"
+    return f"{stamp} {r.status} {r.method} {what} -> {answer}"
+
+
+@pytest.fixture
+def telegram_api() -> Iterator[TelegramAPIServer]:
+    """A fresh stand-in per test on a random loopback port."""
+    with TelegramAPIServer() as server:
+        yield server
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m tests.fakes.telegram_api",
+                                 description="Telegram Bot API stand-in on 127.0.0.1")
+    ap.add_argument("--port", type=int, default=8081, help="0 picks a free port")
+    ap.add_argument("--token", default=DEFAULT_TOKEN)
+    ap.add_argument("--rate-limit", type=int, default=None, metavar="R",
+                    help="at most R sendMessage per chat per 60 s, then 429 retry_after")
+    ap.add_argument("--strict-chats", action="store_true",
+                    help='unknown chats get "chat not found" (default: created on first use)')
+    ap.add_argument("--quiet", action="store_true", help="do not print each request")
+    args = ap.parse_args(argv)
+    server = TelegramAPIServer(args.token, port=args.port, strict_chats=args.strict_chats,
+                               log=None if args.quiet else lambda line: print(line, flush=True))
+    server.set_rate_limit(args.rate_limit)
+    server.start()
+    print(f"Telegram Bot API stand-in listening: TELEGRAM_API_URL={server.base_url} "
+          f"TELEGRAM_BOT_TOKEN={server.token}", flush=True)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,382 @@
+"""Fetch feed bytes safely: conditional GET, size cap, deadlines, manual redirects.
+
+The only newsbot module that imports requests. Every outcome is a `Fetched`, a
+`NotModified` or a `FetchError` subclass whose message names the URL and says what
+the operator can do. Nothing here parses XML: see `bot.parse`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import logging
+import os
+import re
+import socket
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from email.utils import formatdate, parsedate_to_datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
+from urllib.request import url2pathname
+
+import requests
+from requests.adapters import HTTPAdapter
+
+from bot import __version__
+from bot.errors import FeedGone, FetchError, FetchTimeout, HTTPStatusError, NetworkError, TooLarge
+from bot.models import Fetched, NotModified
+
+log = logging.getLogger(__name__)
+
+# urllib3 logs every new connection at DEBUG and pool overflow at WARNING; URLs may
+# carry tokens. Quiet it unless the operator configured it explicitly.
+_urllib3_log = logging.getLogger("urllib3")
+if _urllib3_log.level == logging.NOTSET:
+    _urllib3_log.setLevel(logging.WARNING)
+
+USER_AGENT = f"newsbot/{__version__} (+https://github.com/newsbot)"
+FEED_ACCEPT = ("application/rss+xml, application/atom+xml, application/rdf+xml;q=0.9, "
+               "application/xml;q=0.8, text/xml;q=0.8, */*;q=0.5")
+PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
+_CHUNK = 64 * 1024
+_PERMANENT = (301, 308)         # RFC 9110 §15.4.2 / §15.4.9: update the stored URL
+_REDIRECTS = (301, 302, 303, 307, 308)
+
+
+@dataclass(frozen=True)
+class FetchLimits:
+    connect_timeout: float = 10
+    read_timeout: float = 30        # per socket read
+    total_timeout: float = 60       # wall-clock deadline for the whole fetch: defeats drip-feeding
+    max_bytes: int = 10 * 1024 * 1024   # applies to the wire bytes and to the decoded body
+    max_redirects: int = 5
+    user_agent: str = USER_AGENT
+
+
+def make_session(pool_size: int = 10) -> requests.Session:
+    """A Session whose pool holds `pool_size` connections per host (one per polling worker).
+
+    No automatic retries: the scheduler owns retry policy and backoff.
+    """
+    session = requests.Session()
+    adapter = HTTPAdapter(pool_connections=pool_size, pool_maxsize=pool_size, max_retries=0)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    session.headers["User-Agent"] = USER_AGENT
+    return session
+
+
+_default_session: requests.Session | None = None
+_default_lock = threading.Lock()
+
+
+def _shared_session() -> requests.Session:
+    global _default_session
+    with _default_lock:
+        if _default_session is None:
+            _default_session = make_session()
+        return _default_session
+
+
+def fetch(url: str, *, etag: str | None = None, last_modified: str | None = None,
+          body_hash: str | None = None, limits: FetchLimits = FetchLimits(),
+          session: requests.Session | None = None) -> Fetched | NotModified:
+    """GET a feed with conditional headers (RFC 9110 §13.1) and every safety limit.
+
+    - 304 → `NotModified`. A server that ignores If-None-Match/If-Modified-Since but
+      returns a body whose sha256 equals `body_hash` also gives `NotModified`, so the
+      caller skips parsing an unchanged feed.
+    - The body is read in pieces; `limits.max_bytes` caps both the wire bytes and the
+      gzip/deflate-decoded bytes while streaming (a gzip bomb stops at the cap) → `TooLarge`.
+    - Connect/read timeouts and the `total_timeout` wall-clock deadline → `FetchTimeout`.
+    - Redirects are followed by hand up to `max_redirects`; a loop → `NetworkError`. A
+      leading run of 301/308 sets `Fetched.moved_to` (302/303/307 are temporary).
+    - 410 → `FeedGone`; other 4xx/5xx → `HTTPStatusError` with `retry_after` in seconds.
+    - Local paths and file:// URLs are read with the same cap; the file's mtime serves as
+      Last-Modified, so an unchanged file gives `NotModified`.
+    """
+    if _is_local(url):
+        return _fetch_file(url, last_modified=last_modified, body_hash=body_hash, limits=limits)
+    headers = {"Accept": FEED_ACCEPT}
+    if etag:
+        headers["If-None-Match"] = etag
+    if last_modified:
+        headers["If-Modified-Since"] = last_modified
+    result = _get(url, headers, limits, session, conditional=bool(etag or last_modified))
+    if isinstance(result, Fetched) and body_hash and result.body_hash == body_hash:
+        return NotModified(url=result.url, headers=result.headers)
+    return result
+
+
+def fetch_page(url: str, *, limits: FetchLimits = FetchLimits(),
+               session: requests.Session | None = None) -> Fetched:
+    """GET an article page (HTML) with the same limits as `fetch`, no conditional headers."""
+    if _is_local(url):
+        result = _fetch_file(url, last_modified=None, body_hash=None, limits=limits)
+    else:
+        result = _get(url, {"Accept": PAGE_ACCEPT}, limits, session, conditional=False)
+    assert isinstance(result, Fetched)  # no validators sent, so no 304 is accepted
+    return result
+
+
+def _get(url: str, headers: dict[str, str], limits: FetchLimits,
+         session: requests.Session | None, *, conditional: bool) -> Fetched | NotModified:
+    session = session or _shared_session()
+    headers = {**headers, "User-Agent": limits.user_agent}
+    deadline = time.monotonic() + limits.total_timeout
+    current, seen, moved_to, permanent_run = url, [url], None, True
+    while True:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise _deadline_error(url, limits)
+        log.debug("GET %s", redact(current))
+        resp = _send(session, url, current, headers, limits, remaining)
+        try:
+            status = resp.status_code
+            if status in _REDIRECTS and resp.headers.get("Location"):
+                target = urljoin(current, resp.headers["Location"])
+                if urlsplit(target).scheme not in ("http", "https"):
+                    raise NetworkError(url, f"redirected to a non-HTTP URL {redact(target)}; "
+                                            "refusing to follow it, check the feed URL")
+                if target in seen:
+                    chain = " → ".join(redact(u) for u in [*seen, target])
+                    raise NetworkError(url, f"redirect loop ({chain}); the server redirects in "
+                                            "a circle, report it to the site or fix the URL")
+                if len(seen) > limits.max_redirects:
+                    raise NetworkError(url, f"more than {limits.max_redirects} redirects; "
+                                            "use the final URL or raise fetch.max_redirects")
+                permanent_run = permanent_run and status in _PERMANENT
+                if permanent_run:
+                    moved_to = target
+                seen.append(target)
+                current = target
+                continue
+            hdrs = {k.lower(): v for k, v in resp.headers.items()}
+            if status == 304 and conditional:
+                return NotModified(url=current, headers=hdrs)
+            _check_status(url, status, hdrs)
+            body = _read_body(url, resp, limits, deadline)
+        finally:
+            resp.close()
+        return Fetched(url=current, status=status, body=body, headers=hdrs,
+                       etag=hdrs.get("etag"), last_modified=hdrs.get("last-modified"),
+                       body_hash=hashlib.sha256(body).hexdigest(), moved_to=moved_to)
+
+
+def _send(session: requests.Session, url: str, current: str, headers: dict[str, str],
+          limits: FetchLimits, remaining: float) -> requests.Response:
+    timeout = (min(limits.connect_timeout, remaining), min(limits.read_timeout, remaining))
+    try:
+        return session.get(current, headers=headers, stream=True, allow_redirects=False,
+                           timeout=timeout)
+    except requests.exceptions.SSLError as exc:
+        raise NetworkError(url, _tls_message(exc)) from exc
+    except requests.exceptions.ConnectTimeout as exc:
+        raise FetchTimeout(url, f"connect timed out after {timeout[0]:g} s; the host is "
+                                "unreachable or slow, check the URL or raise "
+                                "fetch.connect_timeout") from exc
+    except requests.exceptions.ReadTimeout as exc:
+        raise FetchTimeout(url, f"no response within {timeout[1]:g} s; the server is slow, "
+                                "raise fetch.read_timeout if it is always like this") from exc
+    except requests.exceptions.ConnectionError as exc:
+        raise NetworkError(url, _connection_message(current, exc)) from exc
+    except (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema,
+            requests.exceptions.InvalidSchema, ValueError) as exc:
+        raise FetchError(url, f"invalid URL ({exc}); fix the feed URL in the config") from exc
+    except requests.exceptions.RequestException as exc:
+        raise NetworkError(url, f"request failed: {exc}; check the URL") from exc
+
+
+def _check_status(url: str, status: int, headers: Mapping[str, str]) -> None:
+    if 200 <= status < 300:
+        return
+    retry_after = parse_retry_after(headers.get("retry-after"))
+    if status == 410:
+        raise FeedGone(url, status, "410 Gone: the publisher removed this feed; polling stops, "
+                                    "remove it from the config or find its new URL")
+    if status in (429, 503):
+        wait = f"retry after {retry_after:g} s" if retry_after is not None else "back off"
+        raise HTTPStatusError(url, status, f"HTTP {status} (server busy or rate-limiting us); "
+                                           f"{wait}, or poll this feed less often",
+                              retry_after=retry_after)
+    if status in (401, 403):
+        hint = "the feed needs credentials or blocks our User-Agent; check access"
+    elif status == 404:
+        hint = "not found; check the URL or look for the feed's new address"
+    elif status >= 500:
+        hint = "server error; it will be retried with backoff"
+    else:
+        hint = "unexpected status; check the URL"
+    raise HTTPStatusError(url, status, f"HTTP {status}: {hint}", retry_after=retry_after)
+
+
+def _read_body(url: str, resp: requests.Response, limits: FetchLimits, deadline: float) -> bytes:
+    """Read the decoded body piece by piece, enforcing the cap and the wall-clock deadline.
+
+    `read1` returns after one socket read, so a drip-fed body is checked against the
+    deadline every few bytes; a watchdog shuts the socket if a single read outlives it.
+    urllib3 decodes gzip/deflate(/br) incrementally with a bounded output per call.
+    """
+    declared = resp.headers.get("Content-Length", "")
+    if declared.isdigit() and int(declared) > limits.max_bytes:
+        raise TooLarge(url, _too_large(limits, f"Content-Length {int(declared):,} bytes"))
+    raw: Any = resp.raw
+    fired = threading.Event()
+
+    def abort() -> None:
+        fired.set()
+        sock = getattr(getattr(raw, "connection", None), "sock", None)
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+    watchdog = threading.Timer(max(0.0, deadline - time.monotonic()), abort)
+    watchdog.daemon = True
+    watchdog.start()
+    read = getattr(raw, "read1", None) or raw.read
+    parts: list[bytes] = []
+    size = 0
+    try:
+        while True:
+            chunk = read(_CHUNK, decode_content=True)
+            if not chunk:
+                break
+            size += len(chunk)
+            if size > limits.max_bytes or raw.tell() > limits.max_bytes:
+                raise TooLarge(url, _too_large(limits, "body"))
+            if time.monotonic() > deadline or fired.is_set():
+                raise _deadline_error(url, limits)
+            parts.append(chunk)
+    except (TooLarge, FetchTimeout):
+        raise
+    except Exception as exc:  # urllib3/http.client errors surface raw here
+        if fired.is_set():
+            raise _deadline_error(url, limits) from exc
+        if "timed out" in str(exc).lower():
+            raise FetchTimeout(url, f"body stalled for {limits.read_timeout:g} s; the server "
+                                    "is slow, raise fetch.read_timeout") from exc
+        if "decod" in type(exc).__name__.lower() or "decod" in str(exc).lower():
+            raise FetchError(url, f"body could not be decoded ({exc}); the server sent broken "
+                                  "compressed data, report it to the site") from exc
+        raise NetworkError(url, f"connection broken while reading the body ({exc}); "
+                                "will retry") from exc
+    finally:
+        watchdog.cancel()
+    if fired.is_set():
+        raise _deadline_error(url, limits)
+    return b"".join(parts)
+
+
+def _fetch_file(url: str, *, last_modified: str | None, body_hash: str | None,
+                limits: FetchLimits) -> Fetched | NotModified:
+    path = _local_path(url)
+    try:
+        st = path.stat()
+        mtime = formatdate(st.st_mtime, usegmt=True)
+        headers = {"content-type": "application/xml", "last-modified": mtime}
+        if last_modified and _not_newer(st.st_mtime, last_modified):
+            return NotModified(url=url, headers=headers)
+        if st.st_size > limits.max_bytes:
+            raise TooLarge(url, _too_large(limits, f"file of {st.st_size:,} bytes"))
+        with path.open("rb") as fh:
+            body = fh.read(limits.max_bytes + 1)    # the file may grow while we read
+    except OSError as exc:
+        raise NetworkError(url, f"cannot read local file {path} ({exc.strerror}); "
+                                "check the path and permissions") from exc
+    if len(body) > limits.max_bytes:
+        raise TooLarge(url, _too_large(limits, "file"))
+    digest = hashlib.sha256(body).hexdigest()
+    headers["content-length"] = str(len(body))
+    if body_hash and digest == body_hash:
+        return NotModified(url=url, headers=headers)
+    return Fetched(url=url, status=200, body=body, headers=headers, etag=None,
+                   last_modified=mtime, body_hash=digest)
+
+
+def _not_newer(mtime: float, last_modified: str) -> bool:
+    """If-Modified-Since semantics (RFC 9110 §13.1.3), at HTTP-date's one-second precision."""
+    try:
+        return int(mtime) <= parsedate_to_datetime(last_modified).timestamp()
+    except (TypeError, ValueError, IndexError):
+        return False
+
+
+def _is_local(url: str) -> bool:
+    scheme = urlsplit(url).scheme.lower()
+    return scheme == "file" or scheme == "" or (len(scheme) == 1 and os.name == "nt")
+
+
+def _local_path(url: str) -> Path:
+    parts = urlsplit(url)
+    if parts.scheme.lower() == "file":
+        return Path(url2pathname(unquote(parts.path)))
+    return Path(url)
+
+
+def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
+    """Retry-After as seconds from now: delay-seconds or an HTTP-date (RFC 9110 §10.2.3)."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:     # RFC 9110 §5.6.7: HTTP-dates are GMT
+        return None
+    return max(0.0, when.timestamp() - (time.time() if now is None else now))
+
+
+def redact(url: str) -> str:
+    """The URL without userinfo and query values, for logs: they may carry tokens."""
+    parts = urlsplit(url)
+    netloc = parts.hostname or ""
+    if parts.port:
+        netloc += f":{parts.port}"
+    query = "&".join(p.split("=", 1)[0] + "=…" for p in parts.query.split("&") if p)
+    return urlunsplit((parts.scheme, netloc, parts.path, query, ""))
+
+
+def _human(n: int) -> str:
+    mib = n / (1024 * 1024)
+    return f"{mib:g} MB" if mib >= 1 else f"{n:,} bytes"
+
+
+def _too_large(limits: FetchLimits, what: str) -> str:
+    return (f"response exceeded {_human(limits.max_bytes)} cap ({what}); "
+            "raise fetch.max_bytes or check the URL")
+
+
+def _deadline_error(url: str, limits: FetchLimits) -> FetchTimeout:
+    return FetchTimeout(url, f"not complete within {limits.total_timeout:g} s (server too slow "
+                             "or drip-feeding); raise fetch.total_timeout if the feed is "
+                             "legitimately slow")
+
+
+def _tls_message(exc: Exception) -> str:
+    text = str(exc)
+    if "CERTIFICATE_VERIFY_FAILED" in text or "certificate" in text.lower():
+        m = re.search(r"certificate verify failed: ([^(]+)", text)
+        reason = m.group(1).strip() if m else text
+        return (f"TLS certificate invalid: {reason}; the site's certificate is "
+                "expired, self-signed or for another host, tell the site owner "
+                "(newsbot never skips verification)")
+    return f"TLS handshake failed: {text}; check the URL's scheme and the server"
+
+
+def _connection_message(url: str, exc: Exception) -> str:
+    text = str(exc)
+    host = urlsplit(url).netloc
+    low = text.lower()
+    if "name or service not known" in low or "failed to resolve" in low or "nodename" in low \
+            or "getaddrinfo" in low or "temporary failure in name resolution" in low:
+        return f"DNS lookup failed for {host}; check the hostname in the URL"
+    if "refused" in low:
+        return f"connection refused by {host}; the server is down or the port is wrong"
+    return f"connection failed to {host} ({text}); check the URL and the network"

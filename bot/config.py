@@ -150,9 +150,9 @@ class _Ctx:
         if sub is None:
             return {}
         self.keys(sub, allowed, f"{key}.", key_line(node, key))
-        return sub  # type: ignore[no-any-return]
+        return sub
 
-    def value(self, node: Mapping[str, Any], key: str, parse: Callable[[Any], T],
+    def value(self, node: Mapping[str, Any], key: str, parse: Callable[[Any], Any],
               default: T, dotted: str | None = None) -> T:
         if key not in node or node[key] is None:
             return default
@@ -177,10 +177,10 @@ def item_line(node: Any, index: int) -> int | None:
 
 
 def _includes(doc: Mapping[str, Any], ctx: _Ctx, base: Path) -> list[tuple[str, Any]]:
-    names = ctx.value(doc, "include", v.string_list, ())
+    names: tuple[str, ...] = ctx.value(doc, "include", v.string_list, ())
     out = []
     for name in names:
-        path = base / name
+        path = base / str(name)
         if not path.is_file():
             raise ctx.error("include", f"included file {name!r} not found (looked at {path})",
                             key_line(doc, "include"))
@@ -263,7 +263,7 @@ def _feeds(ctx: _Ctx, doc: Mapping[str, Any], base: Path,
 def _section(ctx: _Ctx, doc: Mapping[str, Any], name: str, schema: Mapping[str, Any],
              default: T) -> T:
     node = ctx.mapping(doc, name, set(schema))
-    changes = {}
+    changes: dict[str, Any] = {}
     for key, parse in schema.items():
         if key == "digests":
             changes[key] = ctx.value(node, key, _digests, (), f"{name}.{key}")

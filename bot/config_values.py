@@ -94,6 +94,7 @@ def quiet_hours(value: object) -> tuple[int, int]:
 def string_list(value: object) -> tuple[str, ...]:
     if isinstance(value, str):
         value = [value]
-    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+    if not isinstance(value, list) or not value or not all(
+            isinstance(v, str) and v.strip() for v in value):
         raise ValueError(f"expected a list of non-empty strings, got {value!r}")
     return tuple(v.strip() for v in value)

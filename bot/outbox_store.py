@@ -43,7 +43,7 @@ class OutboxStore:
                 now: datetime, *, published_at: datetime | None = None) -> None:
         """Insert rows in the caller's transaction. A post is unique per chat and story;
         an edit row is reused: its body is replaced and it becomes pending again."""
-        from bot.store import upsert_ignore
+        from bot.store import dialect_insert
 
         for item in items:
             values = {"chat": item.chat, "story_id": story_id, "kind": item.kind,
@@ -51,8 +51,10 @@ class OutboxStore:
                       "attempts": 0, "not_before": item.not_before, "created_at": now,
                       "published_at": published_at,
                       "target_message_id": item.target_message_id}
-            stmt = upsert_ignore(conn, outbox).values(**values)
-            if item.kind == "edit":
+            stmt = dialect_insert(conn, outbox).values(**values)
+            if item.kind != "edit":
+                stmt = stmt.on_conflict_do_nothing()
+            else:
                 stmt = stmt.on_conflict_do_update(
                     index_elements=["chat", "story_id", "kind"],
                     set_={"body": item.body, "state": "pending", "attempts": 0,
@@ -66,7 +68,9 @@ class OutboxStore:
         """Lease up to `limit` due rows, oldest first. PostgreSQL skips rows another
         process holds (FOR UPDATE SKIP LOCKED); SQLite's BEGIN IMMEDIATE serialises."""
         cond = _claimable(now) if chat is None else and_(_claimable(now), outbox.c.chat == chat)
-        pick = select(outbox.c.id).where(cond).order_by(outbox.c.id).limit(limit)
+        # Oldest story first (by publication, else by when it was queued), then queue order.
+        age = func.coalesce(outbox.c.published_at, outbox.c.created_at)
+        pick = select(outbox.c.id).where(cond).order_by(age, outbox.c.id).limit(limit)
         with self.engine.begin() as conn:
             if conn.dialect.name == "postgresql":
                 pick = pick.with_for_update(skip_locked=True)
@@ -74,7 +78,7 @@ class OutboxStore:
                                 .values(lease_owner=owner, lease_until=now + lease)
                                 .returning(*outbox.c)).mappings().all()
         return sorted((OutboxRow(**{k: r[k] for k in OutboxRow.__dataclass_fields__})
-                       for r in rows), key=lambda r: r.id)
+                       for r in rows), key=lambda r: (r.published_at or r.created_at, r.id))
 
     def _fenced(self, row_id: int, owner: str, **values: Any) -> bool:
         with self.engine.begin() as conn:
@@ -134,3 +138,10 @@ class OutboxStore:
         with self.engine.begin() as conn:
             conn.execute(update(outbox).where(outbox.c.chat == old,
                                               outbox.c.state == "pending").values(chat=new))
+
+    def story_chats(self, story_id: int) -> list[str]:
+        """Chats a story's post went (or is going) to: where an "Also:" edit belongs."""
+        with self.engine.connect() as conn:
+            return list(conn.execute(select(outbox.c.chat).where(
+                outbox.c.story_id == story_id, outbox.c.kind == "post",
+                outbox.c.state.in_(("pending", "sent")))).scalars())

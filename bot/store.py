@@ -49,10 +49,14 @@ def engine_for(url: str) -> Engine:
     return engine
 
 
+def dialect_insert(conn: Connection, table: Any) -> Any:
+    """An INSERT that knows ON CONFLICT, for either dialect."""
+    return (postgresql if conn.dialect.name == "postgresql" else sqlite).insert(table)
+
+
 def upsert_ignore(conn: Connection, table: Any) -> Any:
-    """INSERT ... ON CONFLICT DO NOTHING for either dialect."""
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    return dialect.insert(table).on_conflict_do_nothing()
+    """INSERT ... ON CONFLICT DO NOTHING."""
+    return dialect_insert(conn, table).on_conflict_do_nothing()
 
 
 @dataclass(frozen=True)

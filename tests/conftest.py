@@ -24,3 +24,52 @@ def need_shared(*parts: str) -> Path:
     if not path.exists():
         pytest.skip(f"{path} not present (only in the project's workspace)")
     return path
+
+
+PG_URL = os.environ.get("NEWSBOT_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+def _pg_available() -> str | None:
+    """None when PostgreSQL answers, else why not."""
+    try:
+        import psycopg
+
+        with psycopg.connect(PG_URL, connect_timeout=3):
+            return None
+    except Exception as exc:  # any failure means "not here"
+        return f"PostgreSQL not reachable at {PG_URL}: {exc.__class__.__name__}"
+
+
+@pytest.fixture(scope="session")
+def pg_base() -> str:
+    """The PostgreSQL URL; skips where absent, but fails under CI=true (CI must run them)."""
+    why = _pg_available()
+    if why:
+        if IN_CI:
+            pytest.fail(f"{why} (CI=true: PostgreSQL tests must run)")
+        pytest.skip(why)
+    return PG_URL
+
+
+@pytest.fixture
+def pg_url(pg_base: str):
+    """A fresh schema per test, selected through search_path in the URL itself, so
+    subprocesses given the same DATABASE_URL see the same tables."""
+    import uuid
+
+    import psycopg
+
+    schema = f"t_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(pg_base, autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+    yield f"{pg_base}?options=-csearch_path%3D{schema}"
+    with psycopg.connect(pg_base, autocommit=True) as conn:
+        conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Run a storage test on SQLite and on PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'newsbot.db'}"
+    return str(request.getfixturevalue("pg_url"))

@@ -1,0 +1,149 @@
+"""The long-lived process: APScheduler 3 as the local timer that polls each feed on its
+own schedule, and an asyncio sender that drains the outbox. Also `run --once`."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import socket
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta
+from typing import TextIO
+
+from apscheduler.executors.pool import ThreadPoolExecutor as APThreadPool
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from bot.deliver import ConsoleDeliverer, Deliverer, TelegramDeliverer
+from bot.fetch import FetchLimits, make_session
+from bot.match import Matcher, Topic
+from bot.models import utcnow
+from bot.pipeline import Context, FeedReport, refresh_feed
+from bot.sender import Sender
+from bot.settings import Settings
+from bot.store import Store
+
+log = logging.getLogger("newsbot")
+ONCE_MAX_WAIT = timedelta(seconds=60)   # --once waits this long for retries that are due soon
+
+
+def build_context(settings: Settings, store: Store) -> Context:
+    p = settings.polling
+    limits = FetchLimits(connect_timeout=p.connect_timeout, read_timeout=p.read_timeout,
+                         total_timeout=p.total_timeout, max_bytes=p.max_bytes)
+    matcher = Matcher([Topic(name=t.name, query=t.query, channel=t.channel)
+                       for t in settings.topics])
+    return Context(settings=settings, store=store, matcher=matcher, limits=limits,
+                   session=make_session(pool_size=p.workers * 2))
+
+
+def make_deliverer(settings: Settings, out: TextIO | None = None) -> Deliverer:
+    if settings.token:
+        return TelegramDeliverer(settings.token.reveal(), settings.api_url)
+    log.info("TELEGRAM_BOT_TOKEN is not set: printing posts to the terminal instead")
+    return ConsoleDeliverer(out) if out is not None else ConsoleDeliverer()
+
+
+class Service:
+    def __init__(self, settings: Settings, *, out: TextIO | None = None) -> None:
+        self.settings = settings
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self.store = Store(settings.database_url.reveal())
+        self.store.migrate()
+        self.store.ensure_feeds((f.url for f in settings.feeds), utcnow())
+        self.ctx = build_context(settings, self.store)
+        self.deliverer = make_deliverer(settings, out)
+        self.sender = Sender(self.store, self.deliverer, settings.delivery, self.owner)
+        self.stopping = False
+
+    # -- one cycle ---------------------------------------------------------------------------
+    def poll_all(self, on_report: object = None) -> list[FeedReport]:
+        feeds = [f for f in self.settings.feeds if not self.store.feed_state(f.url).gone]
+        with ThreadPoolExecutor(self.settings.polling.workers) as pool:
+            futures = [pool.submit(refresh_feed, self.ctx, f, utcnow()) for f in feeds]
+            reports = []
+            for fut in futures:
+                reports.append(fut.result())
+                if callable(on_report):
+                    on_report(reports[-1])
+        return reports
+
+    async def run_once(self) -> list[FeedReport]:
+        await self.deliverer.start()
+        try:
+            reports = await asyncio.to_thread(self.poll_all)
+            deadline = utcnow() + ONCE_MAX_WAIT
+            while True:
+                await self.sender.drain()
+                due = await asyncio.to_thread(self.store.outbox.next_due)
+                if due is None or due > deadline:
+                    break
+                await asyncio.sleep(max(0.05, (due - utcnow()).total_seconds()))
+            return reports
+        finally:
+            await self.close()
+
+    # -- long-lived --------------------------------------------------------------------------
+    async def run_forever(self) -> None:
+        loop = asyncio.get_running_loop()
+        self.wake = asyncio.Event()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, self.stop)
+        self.loop = loop
+        self.scheduler = BackgroundScheduler(
+            executors={"default": APThreadPool(self.settings.polling.workers)},
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
+            timezone="UTC")
+        now = utcnow()
+        for feed in self.settings.feeds:
+            state = self.store.feed_state(feed.url)
+            if not state.gone:
+                self._schedule(feed.url, max(now, state.next_poll_at or now))
+        self.scheduler.start()
+        await self.deliverer.start()
+        log.info("newsbot running: %d feeds, %d topics", len(self.settings.feeds),
+                 len(self.settings.topics))
+        try:
+            while not self.stopping:
+                await self.sender.drain()
+                due = await asyncio.to_thread(self.store.outbox.next_due)
+                timeout = 30.0 if due is None else (due - utcnow()).total_seconds()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.wake.wait(), max(0.2, min(timeout, 30.0)))
+                self.wake.clear()
+        finally:
+            self.scheduler.shutdown(wait=False)
+            await self.close()
+            log.info("newsbot stopped")
+
+    def _schedule(self, url: str, when: datetime) -> None:
+        self.scheduler.add_job(self._poll_job, "date", run_date=when, args=[url], id=url,
+                               replace_existing=True)
+
+    def _poll_job(self, url: str) -> None:
+        feed = self.ctx.settings.feed(url)
+        if feed is None or self.stopping:
+            return
+        report = refresh_feed(self.ctx, feed, utcnow())
+        if report.outcome == "gone":
+            log.error("feed %s is gone (410); polling stopped. Remove it from the config",
+                      url)
+        elif report.next_poll_at is not None and not self.stopping:
+            self._schedule(url, report.next_poll_at)
+        if report.queued:
+            self.loop.call_soon_threadsafe(self.wake.set)
+
+    def stop(self) -> None:
+        """SIGTERM: take no new work, let the in-flight send finish, release leases."""
+        if not self.stopping:
+            log.info("stopping: finishing in-flight work")
+        self.stopping = self.sender.stopping = True
+        self.wake.set()
+
+    async def close(self) -> None:
+        await asyncio.to_thread(self.store.outbox.release, self.owner)
+        await self.deliverer.close()
+        self.store.close()

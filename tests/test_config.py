@@ -1,0 +1,110 @@
+"""Config errors name the file, the line and the key, and say what was expected."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.config import load
+from bot.errors import ConfigError
+from tests.conftest import ROOT
+
+BASE = """channel: "@world_watch"
+admins: [123456789]
+defaults: {every: 10m}
+feeds:
+  - url: https://example.com/rss.xml
+    name: Example
+topics:
+  summits:
+    terms: [summit]
+"""
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "newsbot.yaml"
+    path.write_text(text)
+    return path
+
+
+def test_the_readme_example_loads_as_it_stands() -> None:
+    settings = load(ROOT / "config" / "example.yaml", env={})
+    assert settings.channel == "@world_watch" and settings.admins == (123456789,)
+    assert [f.every for f in settings.feeds] == [timedelta(minutes=10), timedelta(minutes=5)]
+    sanctions = next(t for t in settings.topics if t.name == "sanctions")
+    assert sanctions.channel == "@sanctions_watch"
+
+
+def test_the_shipped_demo_config_loads() -> None:
+    settings = load(ROOT / "config" / "newsbot.yaml", env={})
+    assert {t.name for t in settings.topics} >= {"summits", "sanctions"}
+    assert all(Path(f.url).is_file() for f in settings.feeds)
+
+
+@pytest.mark.parametrize("replace, with_, line, key, says", [
+    ("name: Example", "nmae: Example", 6, "feeds[0].nmae", "did you mean 'name'"),
+    ("{every: 10m}", "{every: 10 minutes}", 3, "defaults.every", "duration such as 10m"),
+    ("url: https://example.com/rss.xml", "url: htp//example", 5, "feeds[0].url",
+     "neither an http(s) URL nor an existing file"),
+    ("    terms: [summit]", "    terms: []", 9, "topics.summits.terms", "list of non-empty"),
+    ("    terms: [summit]", "    exclude: [x]", 8, "topics.summits", "empty topic"),
+    ('channel: "@world_watch"', "channel: world watch", 1, "channel", "@channelname"),
+    ("admins: [123456789]", "admins: [alice]", 2, "admins", "numeric Telegram user ids"),
+    ("    terms: [summit]", "    query: '(summit OR talks'", 9, "topics.summits.query",
+     "column"),
+    ("defaults:", "defualts:", 3, "defualts", "did you mean 'defaults'"),
+])
+def test_a_bad_edit_names_file_line_and_key(tmp_path: Path, replace: str, with_: str,
+                                            line: int, key: str, says: str) -> None:
+    path = write(tmp_path, BASE.replace(replace, with_))
+    with pytest.raises(ConfigError) as err:
+        load(path, env={})
+    assert (err.value.file, err.value.line, err.value.key) == (str(path), line, key)
+    assert says in str(err.value)
+    assert str(err.value).startswith(f"{path}:{line} {key}: ")
+
+
+def test_a_duplicate_feed_points_at_both_lines(tmp_path: Path) -> None:
+    text = BASE.replace("    name: Example\n",
+                        "    name: Example\n  - url: https://example.com/rss.xml\n")
+    with pytest.raises(ConfigError) as err:
+        load(write(tmp_path, text), env={})
+    assert err.value.line == 7 and "duplicate feed" in str(err.value)
+    assert "first at line 5" in str(err.value)
+
+
+def test_invalid_yaml_names_the_line(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as err:
+        load(write(tmp_path, BASE + "  bad: [unclosed\n"), env={})
+    assert err.value.line is not None and "not valid YAML" in str(err.value)
+
+
+def test_a_missing_file_says_so(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="cannot read the config file"):
+        load(tmp_path / "nope.yaml", env={})
+
+
+def test_secrets_come_from_the_environment_and_are_masked(tmp_path: Path) -> None:
+    env = {"TELEGRAM_BOT_TOKEN": "123:SECRET", "DATABASE_URL": "postgresql://u:pw@h/db",
+           "TELEGRAM_API_URL": "http://127.0.0.1:9/"}
+    settings = load(write(tmp_path, BASE), env=env)
+    assert settings.token is not None and settings.token.reveal() == "123:SECRET"
+    assert settings.api_url == "http://127.0.0.1:9"
+    assert "SECRET" not in repr(settings) and "pw" not in repr(settings)
+
+
+def test_local_paths_resolve_relative_to_the_config_file(tmp_path: Path) -> None:
+    (tmp_path / "feeds").mkdir()
+    (tmp_path / "feeds" / "a.xml").write_text("<rss/>")
+    text = BASE.replace("https://example.com/rss.xml", "feeds/a.xml")
+    settings = load(write(tmp_path, text), env={})
+    assert settings.feeds[0].url == str(tmp_path / "feeds" / "a.xml")
+
+
+def test_every_auto_and_per_feed_overrides(tmp_path: Path) -> None:
+    text = BASE.replace("    name: Example\n", "    name: Example\n    every: auto\n"
+                        "  - url: https://example.org/x\n    every: 1h30m\n")
+    feeds = load(write(tmp_path, text), env={}).feeds
+    assert feeds[0].every is None and feeds[1].every == timedelta(minutes=90)

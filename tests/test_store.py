@@ -1,0 +1,128 @@
+"""The store on real SQLite and real PostgreSQL: same code, same behaviour."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from bot.migrations import LATEST
+from bot.schema import schema_version
+from bot.store import ArticleRecord, NewStory, OutboxItem, Store
+
+NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
+FEED = "https://example.com/feed.xml"
+
+
+@pytest.fixture
+def store(db_url: str):
+    s = Store(db_url)
+    s.migrate()
+    s.ensure_feeds([FEED], NOW)
+    yield s
+    s.close()
+
+
+def article(key: str, **kw: object) -> ArticleRecord:
+    values = {"key": key, "url": f"https://example.com/{key}", "title": f"Title {key}",
+              "summary": "text", "source": "Example", "published_at": NOW}
+    values.update(kw)
+    return ArticleRecord(**values)  # type: ignore[arg-type]
+
+
+def story(render: str = "x", bands: tuple[str, ...] = ("b0:aa", "b1:bb")) -> NewStory:
+    return NewStory(url_key="example.com/a", title_key="title a", signature=(1, 2, 3),
+                    bands=bands, render={"r": render})
+
+
+def post(chat: str = "@chan") -> OutboxItem:
+    return OutboxItem(chat=chat, kind="post", topic="summits", body="<b>hi</b>",
+                      not_before=NOW)
+
+
+def test_migrate_is_idempotent_and_stamps_latest(store: Store) -> None:
+    assert store.migrate() == LATEST
+    with store.engine.connect() as conn:
+        assert conn.execute(select(schema_version.c.version)).scalars().all() == [LATEST]
+
+
+def test_timestamps_come_back_aware_utc(store: Store) -> None:
+    store.update_feed(FEED, next_poll_at=NOW + timedelta(minutes=5), error_count=2)
+    state = store.feed_state(FEED)
+    assert state.next_poll_at == NOW + timedelta(minutes=5)
+    assert state.next_poll_at.tzinfo is not None
+    assert state.error_count == 2 and state.created_at == NOW
+
+
+def test_unseen_keys_forgets_nothing_recorded(store: Store) -> None:
+    store.record_article(FEED, article("a"), NOW)
+    assert store.unseen_keys(FEED, ["a", "b"]) == {"b"}
+
+
+def test_article_story_and_outbox_are_recorded_together(store: Store) -> None:
+    sid = store.record_article(FEED, article("a"), NOW, new_story=story(), outbox=[post()])
+    assert sid is not None
+    rows = store.outbox.claim("me", NOW)
+    assert [(r.chat, r.story_id, r.kind) for r in rows] == [("@chan", sid, "post")]
+    assert store.story_sources(sid) == [("Example", "https://example.com/a")]
+
+
+def test_recording_the_same_article_twice_queues_nothing_more(store: Store) -> None:
+    store.record_article(FEED, article("a"), NOW, new_story=story(), outbox=[post()])
+    again = store.record_article(FEED, article("a"), NOW, new_story=story(), outbox=[post()])
+    assert again is None
+    assert store.outbox.pending() == 1
+
+
+def test_story_candidates_by_band_and_keys_within_window(store: Store) -> None:
+    sid = store.record_article(FEED, article("a"), NOW, new_story=story(), outbox=[post()])
+    by_band = store.story_candidates(None, None, ["b1:bb"], NOW - timedelta(hours=1))
+    by_url = store.story_candidates("example.com/a", None, [], NOW - timedelta(hours=1))
+    too_old = store.story_candidates(None, None, ["b1:bb"], NOW + timedelta(hours=1))
+    assert [c.id for c in by_band] == [c.id for c in by_url] == [sid]
+    assert by_band[0].signature == (1, 2, 3) and by_band[0].render == {"r": "x"}
+    assert too_old == []
+
+
+def test_claimed_rows_are_invisible_to_others_until_the_lease_expires(store: Store) -> None:
+    store.record_article(FEED, article("a"), NOW, new_story=story(), outbox=[post()])
+    assert len(store.outbox.claim("one", NOW)) == 1
+    assert store.outbox.claim("two", NOW) == []
+    assert len(store.outbox.claim("two", NOW + timedelta(minutes=5))) == 1
+
+
+def test_only_the_lease_holder_can_mark_sent(store: Store) -> None:
+    store.record_article(FEED, article("a"), NOW, new_story=story(), outbox=[post()])
+    row = store.outbox.claim("one", NOW)[0]
+    assert not store.outbox.mark_sent(row.id, "two", chat_id=-100, message_id=7, now=NOW)
+    assert store.outbox.mark_sent(row.id, "one", chat_id=-100, message_id=7, now=NOW)
+    assert store.outbox.pending() == 0
+    assert store.outbox.sent_message("@chan", row.story_id) == (-100, 7)
+
+
+def test_retry_sets_not_before_and_counts_attempts(store: Store) -> None:
+    store.record_article(FEED, article("a"), NOW, new_story=story(), outbox=[post()])
+    row = store.outbox.claim("one", NOW)[0]
+    store.outbox.retry(row.id, "one", not_before=NOW + timedelta(seconds=30), error="429")
+    assert store.outbox.claim("one", NOW + timedelta(seconds=29)) == []
+    again = store.outbox.claim("one", NOW + timedelta(seconds=30))
+    assert again[0].attempts == 1
+
+
+def test_edit_rows_are_replaced_not_duplicated(store: Store) -> None:
+    sid = store.record_article(FEED, article("a"), NOW, new_story=story(), outbox=[post()])
+    for n, key in enumerate(("b", "c")):
+        edit = OutboxItem(chat="@chan", kind="edit", topic=None, body=f"edit {n}",
+                          not_before=NOW)
+        store.record_article(FEED, article(key), NOW, story_id=sid, outbox=[edit])
+    rows = store.outbox.claim("me", NOW)
+    assert sorted((r.kind, r.body) for r in rows) == [("edit", "edit 1"), ("post", "<b>hi</b>")]
+    assert store.outbox.story_chats(sid) == ["@chan"]
+
+
+def test_oldest_first(store: Store) -> None:
+    for key in "abc":
+        store.record_article(FEED, article(key), NOW, new_story=story(key), outbox=[post()])
+    rows = store.outbox.claim("me", NOW)
+    assert [r.story_id for r in rows] == sorted(r.story_id for r in rows)

@@ -54,6 +54,28 @@ from bot.errors import (
 for _name in ("httpx", "httpcore"):       # their INFO/DEBUG lines contain the token-bearing URL
     logging.getLogger(_name).setLevel(logging.WARNING)
 
+
+class _RedactTokens(logging.Filter):
+    """PTB's Bot logs "Set Bot API URL: .../bot<TOKEN>" at DEBUG: blank the tokens out."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.secrets: set[str] = set()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if self.secrets:
+            text = clean = record.getMessage()
+            for secret in sorted(self.secrets, key=len, reverse=True):
+                clean = clean.replace(secret, "<TELEGRAM_BOT_TOKEN>")
+            if clean != text:
+                record.msg, record.args = clean, None
+        return True
+
+
+_REDACT = _RedactTokens()
+for _name in ("telegram.Bot", "telegram.ext.ExtBot"):   # the loggers that log the URLs
+    logging.getLogger(_name).addFilter(_REDACT)
+
 DEFAULT_API_URL = "https://api.telegram.org"
 # BadRequest descriptions that mean "this chat", not "this message" (Bot API error texts).
 _CHAT_PROBLEMS = ("chat not found", "not enough rights", "have no rights", "need administrator",
@@ -126,6 +148,8 @@ class TelegramDeliverer(Deliverer):
             raise ConfigError("is empty: set the token @BotFather gave",
                               key="TELEGRAM_BOT_TOKEN")
         self._token = token.strip()
+        _REDACT.secrets.update(s for s in (self._token, self._token.split(":", 1)[-1])
+                               if len(s) >= 4)
         parts = urlsplit(api_url.rstrip("/"))
         # Shown in errors: scheme://host:port only, never userinfo or a path with secrets.
         self._where = f"{parts.scheme}://{parts.hostname}" + (f":{parts.port}" if parts.port

@@ -170,7 +170,9 @@ def _articles(entries: list[Any], url: str, source: str) -> list[Article]:
                       + [e.get("summary") or ""], key=len)
         if not (title or link or summary.strip()):
             continue
-        published = _when(e.get("published_parsed") or e.get("updated_parsed"))
+        # dict.get: FeedParserDict maps a missing updated_parsed to published_parsed with a
+        # DeprecationWarning; plain lookups keep the two apart.
+        published = _when(dict.get(e, "published_parsed") or dict.get(e, "updated_parsed"))
         # With no title, the start of the text stands in so such entries stay distinct.
         key = article_key(url, guid, link, title or _plain(summary[:2000], {"type": "text/html"}),
                           published)
@@ -184,29 +186,30 @@ def _articles(entries: list[Any], url: str, source: str) -> list[Article]:
 
 def article_key(feed_url: str, guid: str | None, link: str | None, title: str,
                 published: datetime | None) -> str:
-    """The entry's stable identity within `feed_url`, by the first of these that exists:
+    """The entry's stable identity within its feed, by the first of these that exists:
 
     1. ``guid:<sha256>`` of the GUID (RSS <guid>, Atom <id>): the publisher's own identity,
        so an edited title or a moved link does not make the story new;
-    2. ``link:<sha256>`` of the canonical link (lower-case scheme and host, no default
-       port, no #fragment, no utm_*/fbclid/gclid tracking parameters);
+    2. ``link:<sha256>`` of the canonical link, resolved against `feed_url` (lower-case
+       scheme and host, no default port, no #fragment, no utm_*/fbclid/gclid parameters);
     3. ``title:<sha256>`` of the normalised title (entities unescaped, case-folded,
-       whitespace collapsed) plus the published date (YYYY-MM-DD, or nothing).
+       whitespace collapsed) plus the published date (YYYY-MM-DD, or nothing), so an
+       entry with neither GUID nor link still has a key that survives re-polls.
 
-    This follows miniflux (reader/rss/adapter.go: GUID, else link, else title + content
-    hash). The feed URL is part of every hash, so "1", "2"-style GUIDs of two feeds never
-    collide; pass the feed's configured URL, not its post-redirect one, so a 301 does not
-    renew every key.
+    This follows miniflux (reader/rss/adapter.go: GUID, else link, else a hash of the
+    entry's text). The key is scoped to the feed by the store (articles are unique per
+    feed and key); `feed_url` is deliberately not hashed, so a redirect to another URL
+    (permanent or temporary) does not renew every key.
     """
     if guid and guid.strip():
         tier, value = "guid", guid.strip()
     elif link and link.strip():
-        tier, value = "link", canonical_link(link.strip())
+        tier, value = "link", canonical_link(urljoin(feed_url, link.strip()))
     else:
         day = published.astimezone(UTC).date().isoformat() if published else ""
         tier, value = "title", _WS.sub(" ", html.unescape(title)).strip().casefold() + "\n" + day
-    digest = hashlib.sha256(f"{feed_url}\n{tier}\n{value}".encode("utf-8", "surrogatepass"))
-    return f"{tier}:{digest.hexdigest()}"
+    digest = hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()
+    return f"{tier}:{digest}"
 
 
 def canonical_link(link: str) -> str:

@@ -52,15 +52,18 @@ class Route:
     location: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass
 class Request:
+    """One request as the server saw it; logged before the response is sent, so a client
+    that has its answer always finds its request in the log."""
+
     method: str
     path: str
     headers: dict[str, str]
-    status: int
     host: str
     started: float
-    ended: float
+    status: int = 0             # set when the status line is sent
+    ended: float | None = None  # set when the handler is done (None while in flight)
 
 
 @functools.lru_cache(maxsize=8)
@@ -199,22 +202,24 @@ class FeedServer:
         with self._lock:
             return self._peak["*" if host is None else host]
 
-    def _enter(self, host: str) -> None:
+    def _enter(self, request: Request) -> None:
         with self._lock:
-            for key in (host, "*"):
+            self.log[request.path].append(request)
+            for key in (request.host, "*"):
                 self._inflight[key] += 1
                 self._peak[key] = max(self._peak[key], self._inflight[key])
 
-    def _leave(self, host: str, request: Request) -> None:
+    def _leave(self, request: Request) -> None:
         with self._lock:
-            for key in (host, "*"):
+            request.ended = time.monotonic()
+            for key in (request.host, "*"):
                 self._inflight[key] -= 1
-            self.log[request.path].append(request)
 
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"       # keep-alive, so client pools are exercised
     feeds: FeedServer
+    _request: Request | None = None
 
     def log_message(self, format: str, *args: Any) -> None:  # quiet test output
         pass
@@ -232,20 +237,23 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _serve(self, *, send_body: bool) -> None:
         path = self.path.split("?", 1)[0]
-        host = self.headers.get("Host", "")
-        started = time.monotonic()
-        self.feeds._enter(host)
-        status = 0
+        self._request = Request(self.command, path, {k.lower(): v for k, v in
+                                                     self.headers.items()},
+                                self.headers.get("Host", ""), time.monotonic())
+        self.feeds._enter(self._request)
         try:
             with self.feeds._lock:
                 route = self.feeds.routes.get(path)
-            status = self._answer(route, send_body)
+            self._answer(route, send_body)
         except (BrokenPipeError, ConnectionResetError, ssl.SSLError, TimeoutError):
             self.close_connection = True     # the client hung up, as it should on a cap
         finally:
-            headers = {k.lower(): v for k, v in self.headers.items()}
-            self.feeds._leave(host, Request(self.command, path, headers, status, host,
-                                            started, time.monotonic()))
+            self.feeds._leave(self._request)
+
+    def send_response(self, code: int, message: str | None = None) -> None:
+        if self._request is not None:   # None for http.server's own 400s on bad requests
+            self._request.status = code
+        super().send_response(code, message)
 
     def _answer(self, route: Route | None, send_body: bool) -> int:
         if route is None:
@@ -263,9 +271,9 @@ class _Handler(BaseHTTPRequestHandler):
         if route.mode == "gzip_bomb":
             return self._simple(200, route.body, route.content_type,
                                 {"Content-Encoding": "gzip"}, send_body)
-        validators = {} if route.ignore_conditional else {
-            "ETag": route.etag or "", "Last-Modified": formatdate(route.last_modified,
-                                                                  usegmt=True)}
+        validators = dict(route.headers) if route.ignore_conditional else {
+            **route.headers, "ETag": route.etag or "",
+            "Last-Modified": formatdate(route.last_modified, usegmt=True)}
         if not route.ignore_conditional and self._not_modified(route):
             return self._simple(304, b"", None, validators, send_body)
         if route.mode == "drip":

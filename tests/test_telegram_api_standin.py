@@ -189,6 +189,7 @@ def test_form_json_and_multipart_bodies_are_all_understood(
 ANSWERS = [   # (path suffix after base_url, status, description)
     ("/bot999:WRONG/getMe", 401, "Unauthorized"),
     ("/bot999:WRONG/noSuchMethod", 401, "Unauthorized"),   # the token is checked first
+    ("/botMALFORMED/getMe", 404, "Not Found"),
     ("/bot{token}/noSuchMethod", 404, "Not Found"),
     ("/{token}/getMe", 404, "Not Found"),
     ("/bot{token}/getMe/extra", 404, "Not Found"),
@@ -196,7 +197,8 @@ ANSWERS = [   # (path suffix after base_url, status, description)
 
 
 @pytest.mark.parametrize(("path", "status", "description"), ANSWERS,
-                         ids=["wrong-token", "wrong-token-first", "unknown-method",
+                         ids=["wrong-token", "wrong-token-first", "malformed-token",
+                              "unknown-method",
                               "no-bot-prefix", "extra-path"])
 def test_errors_are_json_with_http_status_equal_to_error_code(
         telegram_api: TelegramAPIServer, path: str, status: int, description: str) -> None:

@@ -21,16 +21,19 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from datetime import datetime
-from email.parser import BytesParser
-from email.policy import HTTP
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
+from tests.fakes.telegram_http import (
+    Handler,
+    HTTPServer,
+    RecordedRequest,
+    describe,
+    nginx_page,
+    parse_body,
+)
 from tests.fakes.telegram_methods import METHODS, user_message_update
 from tests.fakes.telegram_state import (
     ApiError,
@@ -43,67 +46,6 @@ from tests.fakes.telegram_state import (
 DEFAULT_TOKEN = "123456:TEST-TOKEN"
 _PHRASES = {500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable",
             504: "Gateway Timeout"}
-
-
-@dataclass
-class RecordedRequest:
-    method: str                     # as in the URL, e.g. "sendMessage"
-    params: dict[str, Any]          # decoded: JSON-in-form fields are dicts/lists
-    time: float                     # time.monotonic() on arrival
-    status: int | None = None       # the HTTP status answered (None: no answer sent)
-
-
-def _parse_body(content_type: str, body: bytes) -> dict[str, Any]:
-    mime = content_type.split(";")[0].strip().lower()
-    if mime == "application/json":
-        data = json.loads(body or b"{}")
-        if not isinstance(data, dict):
-            raise ValueError("JSON body is not an object")
-        return data
-    if mime == "multipart/form-data":
-        msg = BytesParser(policy=HTTP).parsebytes(
-            b"Content-Type: " + content_type.encode() + b"\r\n\r\n" + body)
-        out: dict[str, Any] = {}
-        for part in msg.iter_parts():     # type: ignore[attr-defined]
-            name = part.get_param("name", header="content-disposition")
-            data = part.get_payload(decode=True) or b""
-            out[name] = ({"filename": part.get_filename(), "size": len(data)}
-                         if part.get_filename() else data.decode("utf-8"))
-        return out
-    return dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True))
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"       # keep-alive, as httpx expects
-    server: _HTTPServer
-
-    def do_POST(self) -> None:
-        self.server.api._serve(self)
-
-    do_GET = do_POST
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass                            # the record and the CLI log replace the access log
-
-
-class _HTTPServer(ThreadingHTTPServer):
-    daemon_threads = True
-    block_on_close = False
-
-    def __init__(self, address: tuple[str, int], api: TelegramAPIServer) -> None:
-        self.api = api
-        super().__init__(address, _Handler)
-
-    def process_request(self, request: Any, client_address: Any) -> None:
-        self.api._track(request, True)
-        super().process_request(request, client_address)
-
-    def shutdown_request(self, request: Any) -> None:
-        self.api._track(request, False)
-        super().shutdown_request(request)
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        pass                            # clients vanishing (down mode, timeouts) is expected
 
 
 class TelegramAPIServer:
@@ -119,7 +61,7 @@ class TelegramAPIServer:
         self._requests: list[RecordedRequest] = []
         self._delays: list[tuple[str | None, float, bool]] = []
         self._conns: set[socket.socket] = set()
-        self._httpd: _HTTPServer | None = None
+        self._httpd: HTTPServer | None = None
         self._thread: threading.Thread | None = None
 
     # -- lifecycle -----------------------------------------------------------------------
@@ -135,7 +77,7 @@ class TelegramAPIServer:
     def start(self) -> TelegramAPIServer:
         for attempt in range(50):         # coming back on the same port may race TIME_WAIT
             try:
-                httpd = _HTTPServer((self.host, self.port), self)
+                httpd = HTTPServer((self.host, self.port), self._serve, self._track)
                 break
             except OSError:
                 if attempt == 49 or self.port == 0:
@@ -295,7 +237,7 @@ class TelegramAPIServer:
         if delays:
             time.sleep(max(delays))
 
-    def _serve(self, h: _Handler) -> None:
+    def _serve(self, h: Handler) -> None:
         length = int(h.headers.get("Content-Length") or 0)
         body = h.rfile.read(length) if length else b""
         url = urlsplit(h.path)
@@ -309,33 +251,31 @@ class TelegramAPIServer:
             h.close_connection = True
             return
         record.status = status
-        if html_body:
-            out = (f"<html>\r\n<head><title>{status} {payload['description']}</title></head>\r\n"
-                   f"<body>\r\n<center><h1>{status} {payload['description']}</h1></center>\r\n"
-                   "<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n").encode()
-        else:
-            out = json.dumps(payload, ensure_ascii=False).encode()
+        out = (nginx_page(status, payload["description"]) if html_body
+               else json.dumps(payload, ensure_ascii=False).encode())
         h.send_response(status)
         h.send_header("Content-Type", "text/html" if html_body else "application/json")
         h.send_header("Content-Length", str(len(out)))
         h.end_headers()
         h.wfile.write(out)
         if self.log:
-            self.log(_describe(record, payload))
+            self.log(describe(record, payload))
 
-    def _answer(self, h: _Handler, parts: list[str], query: str, body: bytes,
+    def _answer(self, h: Handler, parts: list[str], query: str, body: bytes,
                 record: RecordedRequest) -> tuple[int, dict[str, Any], bool]:
         try:
             if len(parts) != 3 or not parts[1].startswith("bot"):
                 raise ApiError(404, "Not Found")
             params = dict(parse_qsl(query, keep_blank_values=True))
             try:
-                params.update(_parse_body(h.headers.get("Content-Type", ""), body))
+                params.update(parse_body(h.headers.get("Content-Type", ""), body))
             except (ValueError, UnicodeDecodeError):
                 raise ApiError(400, "Bad Request: can't parse request body") from None
             record.params = params = decode_json_params(params)
-            if parts[1][3:] != self.token:
-                raise ApiError(401, "Unauthorized")
+            token = parts[1][3:]
+            if token != self.token:   # a malformed token is 404, a wrong one 401, as real
+                raise (ApiError(401, "Unauthorized") if ":" in token
+                       else ApiError(404, "Not Found"))
             handler = METHODS.get(record.method.lower())
             if handler is None:
                 raise ApiError(404, "Not Found")
@@ -357,14 +297,6 @@ class TelegramAPIServer:
             if exc.parameters:
                 payload["parameters"] = exc.parameters
             return exc.status, payload, False
-
-
-def _describe(r: RecordedRequest, payload: dict[str, Any]) -> str:
-    stamp = datetime.now().strftime("%H:%M:%S.%f")[:-3]
-    what = " ".join(f"{k}={r.params[k]!r:.100}" for k in ("chat_id", "message_id", "text",
-                                                          "offset", "timeout") if k in r.params)
-    answer = "ok" if payload.get("ok") else f"{payload.get('description')}"
-    return f"{stamp} {r.status} {r.method} {what} -> {answer}"
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ takes `now` as an argument; the only I/O is through `fetch` and the `Store`.
 
 from __future__ import annotations
 
+import html
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -15,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot import schedule
+from bot.article import ArticleFetcher, is_teaser
 from bot.dedupe import StoryFingerprint, fingerprint, same_story
 from bot.errors import FeedError, FeedGone
 from bot.fetch import FetchLimits, fetch
@@ -54,6 +56,7 @@ class Context:
     matcher: Matcher
     limits: FetchLimits
     session: Any = None          # a shared requests.Session (connection pooling)
+    articles: ArticleFetcher | None = None   # for feeds with fetch_article: true
 
 
 def refresh_feed(ctx: Context, feed: FeedConfig, now: datetime) -> FeedReport:
@@ -81,8 +84,9 @@ def refresh_feed(ctx: Context, feed: FeedConfig, now: datetime) -> FeedReport:
     postable = _postable(ctx, fresh, boilerplate, first_poll=state.poll_count == 0,
                          since=state.created_at or now)
     for article in fresh:
-        summary = summarize(article.summary_html, boilerplate=boilerplate, title=article.title)
-        hits = ctx.matcher.match(article.title, summary) if article.key in postable else []
+        wanted = article.key in postable
+        summary = _summary(ctx, feed, article, boilerplate, full_text=wanted)
+        hits = ctx.matcher.match(article.title, summary) if wanted else []
         _record_article(ctx, feed, article, summary, hits, now, report)
     _record_success(ctx, feed, state, result, parsed.ttl_minutes, now, report)
     return report
@@ -95,6 +99,17 @@ def oldest_first(articles: Sequence[Article]) -> list[Article]:
     floor = datetime.min.replace(tzinfo=UTC)
     return sorted(ordered, key=lambda a: a.published or floor) if any(
         a.published for a in ordered) else ordered
+
+
+def _summary(ctx: Context, feed: FeedConfig, article: Article, boilerplate: frozenset[str],
+             *, full_text: bool) -> str:
+    """Clean lead sentences; from the article page when the feed gives only a teaser."""
+    summary = summarize(article.summary_html, boilerplate=boilerplate, title=article.title)
+    if full_text and feed.fetch_article and ctx.articles and article.link and is_teaser(summary):
+        text = ctx.articles.text(article.link)
+        if text:
+            return summarize(html.escape(text), title=article.title) or summary
+    return summary
 
 
 def _postable(ctx: Context, fresh: list[Article], boilerplate: frozenset[str], *,

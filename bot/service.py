@@ -17,6 +17,7 @@ from typing import TextIO
 from apscheduler.executors.pool import ThreadPoolExecutor as APThreadPool
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from bot.article import ArticleFetcher
 from bot.deliver import ConsoleDeliverer, Deliverer, TelegramDeliverer
 from bot.fetch import FetchLimits, make_session
 from bot.match import Matcher, Topic
@@ -36,8 +37,11 @@ def build_context(settings: Settings, store: Store) -> Context:
                          total_timeout=p.total_timeout, max_bytes=p.max_bytes)
     matcher = Matcher([Topic(name=t.name, query=t.query, channel=t.channel)
                        for t in settings.topics])
+    session = make_session(pool_size=p.workers * 2)
+    articles = (ArticleFetcher(limits, session) if any(f.fetch_article for f in settings.feeds)
+                else None)
     return Context(settings=settings, store=store, matcher=matcher, limits=limits,
-                   session=make_session(pool_size=p.workers * 2))
+                   session=session, articles=articles)
 
 
 def make_deliverer(settings: Settings, out: TextIO | None = None) -> Deliverer:

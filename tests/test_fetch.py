@@ -130,6 +130,15 @@ def test_drip_fed_body_hits_the_total_deadline(feed_server, chunked):
     assert url in str(caught.value) and "fetch.total_timeout" in str(caught.value)
 
 
+def test_body_stalled_inside_one_read_is_cut_by_the_watchdog(feed_server):
+    # Pieces 3 s apart: a single read outlives the 0.5 s deadline but not the read timeout.
+    url = feed_server.set_feed("/stall.xml", RSS, mode="drip", delay=3, piece=64)
+    started = time.perf_counter()
+    with pytest.raises(FetchTimeout, match=r"not complete within 0\.5 s"):
+        fetch(url, limits=FetchLimits(read_timeout=10, total_timeout=0.5))
+    assert time.perf_counter() - started < 1.0
+
+
 def test_silent_server_hits_the_read_timeout(feed_server):
     url = feed_server.set_feed("/slow.xml", RSS, delay=1.0)
     started = time.perf_counter()

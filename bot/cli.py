@@ -7,6 +7,7 @@ import asyncio
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from bot import __version__, logs
 from bot.config import load
@@ -24,6 +25,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     run.add_argument("--once", action="store_true", help="poll every feed once, deliver, exit")
     sub.add_parser("check", help="validate the config and test Bot API and feed connectivity")
     sub.add_parser("status", help="feeds, failures and the outbox, from the database")
+    match = sub.add_parser("match", help="dry-run a topic query on recent items or a feed")
+    match.add_argument("query", help="a topic query, e.g. 'Putin NEAR/8 Kim'")
+    match.add_argument("--feed", help="a feed URL or file instead of the stored items")
+    match.add_argument("--since", default="2d", help="how far back in the store (default 2d)")
     args = parser.parse_args(argv)
 
     try:
@@ -44,10 +49,28 @@ def main(argv: Sequence[str] | None = None) -> int:
             from bot.status import status
 
             return status(settings)
+        if args.command == "match":
+            return _match(settings, args.query, feed=args.feed, since=args.since)
     except NewsbotError as exc:
         print(f"newsbot: {exc}", file=sys.stderr)
         return 1
     return 2
+
+
+def _match(settings: Settings, query: str, *, feed: str | None, since: str) -> int:
+    from bot.config_values import duration, feed_url
+    from bot.dryrun import dry_run, render
+    from bot.models import utcnow
+
+    try:
+        window = duration(since)
+        source = feed_url(feed, Path.cwd()) if feed else None
+    except ValueError as exc:
+        print(f"newsbot match: {exc}", file=sys.stderr)
+        return 2
+    looked_at, hits = dry_run(query, settings, now=utcnow(), feed=source, since=window)
+    print(render(looked_at, hits))
+    return 0
 
 
 def _run(settings: Settings, *, once: bool) -> int:

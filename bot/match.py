@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import ahocorasick
 
 from bot.models import Match
-from bot.query import Query, Span
+from bot.query import Evaluator, Query, Span, ordered
 from bot.query_parse import EXACT, NEAR_MAX, PREFIX, Atom, stem, words
 
 # Separators: folded words are written "\x01word", stems "\x02stem". An exact atom is
@@ -49,9 +49,10 @@ class Matcher:
         self.topics = tuple(topics)
         self._automaton = ahocorasick.Automaton()
         self._atoms: list[Atom] = []
-        self._topics_of: list[list[int]] = []   # atom id -> indexes of topics using it
+        self._topics_of: list[list[int]] = []   # atom id -> topics it can trigger
         ids: dict[Atom, int] = {}
         for t_index, topic in enumerate(self.topics):
+            triggers = topic.query.trigger_atoms or topic.query.atoms
             for atom in sorted(topic.query.atoms):
                 if atom not in ids:
                     ids[atom] = len(self._atoms)
@@ -59,9 +60,20 @@ class Matcher:
                     self._topics_of.append([])
                     pattern = _pattern(atom)
                     self._automaton.add_word(pattern, (ids[atom], len(pattern)))
-                self._topics_of[ids[atom]].append(t_index)
+                if atom in triggers:
+                    self._topics_of[ids[atom]].append(t_index)
         if self._atoms:
             self._automaton.make_automaton()
+        # Work done by the last `match`: atom occurrences the automaton reported. A word can
+        # start at most (its length + 2) distinct patterns -- its exact form, its stem, its
+        # prefixes -- so this stays linear in the text whatever the queries (tests assert
+        # on it instead of on wall time).
+        self.last_hits = 0
+
+    @property
+    def pattern_count(self) -> int:
+        """Distinct patterns in the automaton: a term shared by many topics counts once."""
+        return len(self._atoms)
 
     def match(self, title: str, text: str) -> list[Match]:
         """Matches in topic order; each names the surface terms as they appear (title first)."""
@@ -92,13 +104,15 @@ class Matcher:
         found: dict[int, list[int]] = defaultdict(list)
         for end, (atom_id, length) in self._automaton.iter("".join(parts)):
             found[atom_id].append(at[end - length + 1])
+        self.last_hits = sum(map(len, found.values()))
 
         candidates = sorted({t for a in found for t in self._topics_of[a]})
         hits = {self._atoms[a]: ps for a, ps in found.items()}
+        evaluator = Evaluator(hits, len(t_words))
         out = []
         for t_index in candidates:
             topic = self.topics[t_index]
-            spans = topic.query.evaluate(hits, len(t_words))
+            spans = evaluator.run(topic.query.root)
             if spans is not None:
                 terms = _surfaces(spans, title, t_words, text, x_words, offset)
                 out.append(Match(topic=topic.name, terms=terms, channel=topic.channel))
@@ -108,7 +122,7 @@ class Matcher:
 def _surfaces(spans: list[Span], title: str, t_words: list[tuple[str, int, int]],
               text: str, x_words: list[tuple[str, int, int]], offset: int) -> tuple[str, ...]:
     seen: dict[str, None] = {}
-    for s, e in sorted(set(spans)):
+    for s, e in ordered(spans):
         src, ws, base = (title, t_words, 0) if s < offset else (text, x_words, offset)
         seen.setdefault(src[ws[s - base][1]:ws[e - 1 - base][2]], None)
     return tuple(seen)

@@ -19,10 +19,9 @@ the hits, never to the text length times the number of terms.
 from __future__ import annotations
 
 import re
-from bisect import bisect_left, bisect_right
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from itertools import accumulate
+from typing import Any
 
 from bot.errors import QueryError
 from bot.query_parse import (
@@ -48,13 +47,18 @@ class Query:
     root: Node
     key: str = "query"
     atoms: frozenset[Atom] = field(default=frozenset())
+    # Atoms outside any NOT (or under an even number of them). The query is false when
+    # nothing hits (compile_query checks), and hits of negated atoms can only make it
+    # "more false", so an article can only match if one of these hits: the Matcher
+    # evaluates a topic only then.
+    trigger_atoms: frozenset[Atom] = field(default=frozenset())
 
     def evaluate(self, hits: Hits, title_words: int = 0) -> list[Span] | None:
         """None when the query does not match; otherwise the spans that made it match.
 
         Positions below `title_words` are the title's; `title:` terms look only there.
         """
-        return _Eval(hits, title_words).run(self.root)
+        return Evaluator(hits, title_words).run(self.root)
 
 
 def compile_query(source: str, *, lists: Mapping[str, Sequence[str]] | None = None,
@@ -84,11 +88,11 @@ def compile_query(source: str, *, lists: Mapping[str, Sequence[str]] | None = No
         return done[name]
 
     root = Parser(source, key, resolve).parse()
-    if _Eval({}, 0).run(root) is not None:
+    if Evaluator({}, 0).run(root) is not None:
         # e.g. `NOT sport` or `a OR -b`: it would post nearly every article in every feed.
         raise QueryError("the query matches articles that contain none of its terms "
                          "(it needs a term that is not negated)", key=key, column=1)
-    return Query(source, root, key, frozenset(_atoms(root)))
+    return Query(source, root, key, frozenset(_atoms(root)), frozenset(_atoms(root, True)))
 
 
 _BARE = re.compile(r"[^\W_](?:[\w'.-]*[^\W_])?\*?")
@@ -116,42 +120,61 @@ def terms_query(terms: Sequence[str], exclude: Sequence[str] = ()) -> str:
     return src.strip()
 
 
-def _atoms(node: Node) -> list[Atom]:
+def _atoms(node: Node, positive_only: bool = False, negated: bool = False) -> list[Atom]:
     if isinstance(node, Term):
-        return list(node.atoms)
+        return [] if positive_only and negated else list(node.atoms)
     if isinstance(node, And | Or):
-        return [a for c in node.children for a in _atoms(c)]
+        return [a for c in node.children for a in _atoms(c, positive_only, negated)]
     if isinstance(node, Not):
-        return _atoms(node.child)
-    return _atoms(node.left) + _atoms(node.right)
+        return _atoms(node.child, positive_only, not negated)
+    return _atoms(node.left, positive_only, negated) + _atoms(node.right, positive_only, negated)
 
 
-class _Eval:
-    def __init__(self, hits: Hits, title_words: int) -> None:
+class Evaluator:
+    """Evaluates queries against one article's hits; share it across topics (it caches)."""
+
+    def __init__(self, hits: Hits, title_words: int = 0) -> None:
         self.hits, self.title_words = hits, title_words
+        self.hit_atoms = hits.keys()
         self.sets: dict[Atom, set[int]] = {}
+        # Dispatch by node type: one dict lookup instead of a chain of isinstance tests,
+        # since this runs for every candidate topic of every article.
+        self._run: dict[type, Callable[[Any], list[Span] | None]] = {
+            Term: self._term, And: self._and, Or: self._or, Not: self._not, Near: self._near}
 
     def run(self, node: Node) -> list[Span] | None:
-        if isinstance(node, Term):
-            return self.term(node) or None
-        if isinstance(node, And):
-            out: list[Span] = []
-            for c in node.children:
-                r = self.run(c)
-                if r is None:
-                    return None
-                out += r
-            return out
-        if isinstance(node, Or):
-            found: list[Span] | None = None
-            for c in node.children:     # no short cut: every matching branch is highlighted
-                r = self.run(c)
-                if r is not None:
-                    found = (found or []) + r
-            return found
-        if isinstance(node, Not):
-            return [] if self.run(node.child) is None else None
-        assert isinstance(node, Near)
+        return self._run[type(node)](node)
+
+    def _term(self, node: Term) -> list[Span] | None:
+        return self.term(node) or None
+
+    def _and(self, node: And) -> list[Span] | None:
+        out: list[Span] = []
+        for c in node.children:
+            r = self._run[type(c)](c)
+            if r is None:
+                return None
+            out += r
+        return out
+
+    def _or(self, node: Or) -> list[Span] | None:
+        # No short cut: every matching branch is highlighted.
+        found: list[Span] | None = None
+        for atom in node.by_atom.keys() & self.hit_atoms:
+            for t in node.by_atom[atom]:
+                spans = self.term(t)
+                if spans:
+                    found = (found or []) + spans
+        for c in node.rest:
+            r = self._run[type(c)](c)
+            if r is not None:
+                found = (found or []) + r
+        return found
+
+    def _not(self, node: Not) -> list[Span] | None:
+        return [] if self.run(node.child) is None else None
+
+    def _near(self, node: Near) -> list[Span] | None:
         left, right = self.run(node.left), self.run(node.right)
         if left is None or right is None:
             return None
@@ -179,22 +202,34 @@ class _Eval:
 def _near(a_spans: list[Span], b_spans: list[Span], d: int) -> list[Span] | None:
     """Spans of either side that have a span of the other side at most `d` words away.
 
-    Sorted starts + bisect + a running max of ends: O((A+B) log B), whatever the text.
+    Two linear sweeps over the sorted spans: O(A + B), whatever the text.
     """
-    a, b = sorted(set(a_spans)), sorted(set(b_spans))
-    keep = _close(a, b, d) + _close(b, a, d)
-    return sorted(set(keep)) or None
+    a, b = ordered(a_spans), ordered(b_spans)
+    return ordered(_close(a, b, d) + _close(b, a, d)) or None
+
+
+def ordered(spans: list[Span]) -> list[Span]:
+    """Distinct spans by position. dict.fromkeys keeps the (mostly sorted) input order,
+    so the sort merges a few ascending runs in linear time instead of resorting a set."""
+    out = list(dict.fromkeys(spans))
+    out.sort()
+    return out
 
 
 def _close(xs: list[Span], ys: list[Span], d: int) -> list[Span]:
-    starts = [s for s, _ in ys]
-    max_end = list(accumulate((e for _, e in ys), max))
-    yset = set(ys)
+    """The spans of `xs` with a different span of `ys` at most `d` words away.
+
+    One merge-like sweep over both sorted lists: `j` is the first y starting at or after x;
+    a y starting later must start by e + d; one starting earlier must end by s - d.
+    """
     out = []
+    j, n, end_before = 0, len(ys), -1 - d    # end_before: max end of ys[:j]
     for x in xs:
         s, e = x
-        lo, hi = bisect_left(starts, s), bisect_right(starts, e + d)
-        after = hi - lo - (x in yset)           # a span is not near itself
-        if after > 0 or (lo > 0 and max_end[lo - 1] >= s - d):
+        while j < n and ys[j][0] < s:
+            end_before = max(end_before, ys[j][1])
+            j += 1
+        k = j + 1 if j < n and ys[j] == x else j   # a span is not near itself
+        if (k < n and ys[k][0] <= e + d) or end_before >= s - d:
             out.append(x)
     return out

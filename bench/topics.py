@@ -1,0 +1,137 @@
+"""Topic matching: accuracy of the shipped defaults and throughput as topics grow.
+
+    python bench/topics.py            # figures quoted in docs/query-language.md
+    python bench/topics.py --misses   # also list every false positive / false negative
+
+Accuracy: precision/recall/F1 per topic on ../shared/data/news-dev.jsonl for the defaults in
+config/topics.yaml, next to the naive baseline (substring "summit"/"sanction" in title+summary).
+Throughput: items/s for 10, 100 and 1,000 synthetic topics over the dev texts repeated to
+10,000 documents, and the 1000-vs-10 cost ratio.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from ruamel.yaml import YAML  # noqa: E402
+
+from bot.match import Matcher, Topic  # noqa: E402
+from bot.query import compile_query, terms_query  # noqa: E402
+from bot.query_parse import words  # noqa: E402
+
+DATA = ROOT.parent / "shared" / "data" / "news-dev.jsonl"
+TOPICS = ROOT / "config" / "topics.yaml"
+BASELINE = {"summits": "summit", "sanctions": "sanction"}
+
+
+def load_topics(path: Path = TOPICS) -> list[Topic]:
+    """The shipped topics, compiled the way the config loader does (query, or terms sugar)."""
+    doc = YAML(typ="safe").load(path.read_text(encoding="utf-8"))
+    lists = {k: [str(v) for v in vs] for k, vs in (doc.get("lists") or {}).items()}
+    out = []
+    for name, spec in doc["topics"].items():
+        src = spec.get("query") or terms_query(spec.get("terms", []), spec.get("exclude", []))
+        out.append(Topic(name, compile_query(src, lists=lists, key=f"topics.{name}.query"),
+                         spec.get("channel")))
+    return out
+
+
+def load_items() -> list[dict]:
+    with DATA.open(encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def prf(pred: list[bool], gold: list[bool]) -> tuple[float, float, float]:
+    tp = sum(p and g for p, g in zip(pred, gold, strict=True))
+    fp = sum(p and not g for p, g in zip(pred, gold, strict=True))
+    fn = sum(g and not p for p, g in zip(pred, gold, strict=True))
+    p = tp / (tp + fp) if tp + fp else 0.0
+    r = tp / (tp + fn) if tp + fn else 0.0
+    return p, r, (2 * p * r / (p + r) if p + r else 0.0)
+
+
+def accuracy(items: list[dict], misses: bool = False) -> None:
+    matcher = Matcher(load_topics())
+    found = [{m.topic: m.terms for m in matcher.match(it["title"] or "", it["summary"])}
+             for it in items]
+    print(f"accuracy on {DATA.name} ({len(items)} items)")
+    print(f"{'topic':<10} {'method':<9} {'P':>6} {'R':>6} {'F1':>6}")
+    for topic, word in BASELINE.items():
+        gold = [bool(it["labels"][topic]) for it in items]
+        ours = [topic in f for f in found]
+        base = [word in f"{it['title'] or ''} {it['summary']}".lower() for it in items]
+        for method, pred in (("defaults", ours), ("baseline", base)):
+            p, r, f1 = prf(pred, gold)
+            print(f"{topic:<10} {method:<9} {p:6.3f} {r:6.3f} {f1:6.3f}")
+        if misses:
+            for it, f, g in zip(items, found, gold, strict=True):
+                if (topic in f) != g:
+                    kind = "FP" if topic in f else "FN"
+                    print(f"  {kind} {it['id']} {f.get(topic, '')} "
+                          f"{(it['title'] or '')[:60]!r} {it['summary'][:100]!r}")
+
+
+def synthetic_topics(n: int, vocab: list[str], rng: random.Random) -> list[Topic]:
+    """Topics shaped like real ones: 20 terms (some phrases, some prefixes), 3 exclusions."""
+    topics = []
+    for i in range(n):
+        terms = []
+        for _ in range(20):
+            r = rng.random()
+            if r < 0.2:
+                terms.append(" ".join(rng.sample(vocab, 2)))
+            elif r < 0.3:
+                terms.append(rng.choice(vocab)[:5] + "*")
+            else:
+                terms.append(rng.choice(vocab))
+        src = terms_query(terms, rng.sample(vocab, 3))
+        topics.append(Topic(f"t{i}", compile_query(src, key=f"topics.t{i}.query")))
+    return topics
+
+
+def throughput(items: list[dict]) -> None:
+    rng = random.Random(8)
+    docs = [(it["title"] or "", it["summary"]) for it in items]
+    docs = (docs * (10_000 // len(docs) + 1))[:10_000]
+    # Vocabulary: the content words of the dev texts (so topics do hit; words in more than
+    # 5% of the items -- the, of, said -- are nobody's watch term) diluted with pseudo-words
+    # to 20,000, so each real word sits in about one topic in 1,000.
+    df = Counter(w for t, s in docs[:len(items)] for w in {w for w, _, _ in words(f"{t} {s}")})
+    real = sorted(w for w, n in df.items() if n <= len(items) * 0.05)
+    fake = ["".join(rng.choice("bcdfghklmnprstvz") + rng.choice("aeiou") for _ in range(4))
+            for _ in range(20_000 - len(real))]
+    vocab = real + fake
+    print(f"\nthroughput: {len(docs)} documents, vocabulary {len(real)} real + "
+          f"{len(fake)} pseudo-words, 20 terms + 3 exclusions per topic")
+    rates = {}
+    for n in (10, 100, 1000):
+        matcher = Matcher(synthetic_topics(n, vocab, rng))
+        matched = 0
+        start = time.perf_counter()
+        for title, text in docs:
+            matched += len(matcher.match(title, text))
+        elapsed = time.perf_counter() - start
+        rates[n] = len(docs) / elapsed
+        print(f"{n:>5} topics: {rates[n]:>9,.0f} items/s  ({matched} matches)")
+    print(f"cost ratio 1000 vs 10 topics: {rates[10] / rates[1000]:.2f}x")
+
+
+def main() -> None:
+    if not DATA.exists():
+        print(f"{DATA} not found (it lives in the project's workspace only)")
+        return
+    items = load_items()
+    accuracy(items, misses="--misses" in sys.argv)
+    throughput(items)
+
+
+if __name__ == "__main__":
+    main()

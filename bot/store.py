@@ -19,6 +19,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.errors import StoreError
+from bot.lease_store import LeaseStore
 from bot.migrations import migrate
 from bot.models import FeedState
 from bot.outbox_store import OutboxStore
@@ -103,6 +104,7 @@ class Store:
         self.url = url
         self.engine = engine_for(url)
         self.outbox = OutboxStore(self.engine)
+        self.leases = LeaseStore(self.engine)
 
     def migrate(self) -> int:
         try:

@@ -181,9 +181,9 @@ class TelegramDeliverer(Deliverer):
         self._started = True
 
     async def close(self) -> None:
-        if self._started:
-            self._started = False
-            await self._bot.shutdown()
+        """Close the HTTP pool (also after a failed start); `send` after this starts again."""
+        self._started = False
+        await self._bot.shutdown()
 
     async def get_me(self) -> dict[str, Any]:
         try:

@@ -288,3 +288,16 @@ def test_console_edit_names_the_message_and_shows_the_new_text() -> None:
 ])
 def test_terminal_text_reads_like_the_post(html: str, text: str) -> None:
     assert terminal_text(html) == text
+
+
+def test_close_then_send_starts_again(telegram_api: TelegramAPIServer) -> None:
+    async def go() -> list[int]:
+        d = TelegramDeliverer(telegram_api.token, telegram_api.base_url)
+        first = await d.send(CHAT, "one")
+        await d.close()
+        await d.close()                      # twice is harmless
+        second = await d.send(CHAT, "two")
+        await d.close()
+        return [first.message_id, second.message_id]
+    assert asyncio.run(go()) == [1, 2]
+    assert [r.method for r in telegram_api.requests] == ["getMe", "sendMessage"] * 2

@@ -432,11 +432,11 @@ def test_rate_limit_is_a_sliding_minute_per_chat_with_the_real_retry_after(
 
 
 def test_server_errors_for_a_while_then_recovery(telegram_api: TelegramAPIServer) -> None:
-    telegram_api.server_error(502, seconds=0.5)
+    telegram_api.server_error(502, seconds=1.0)
     with httpx.Client(trust_env=False) as client:
         url = f"{telegram_api.base_url}/bot{telegram_api.token}/getMe"
         during = [client.post(url) for _ in range(3)]
-        time.sleep(0.6)
+        time.sleep(1.1)
         after = client.post(url)
     assert [r.status_code for r in during] == [502] * 3
     assert during[0].headers["content-type"] == "text/html"     # nginx's page, not JSON

@@ -84,7 +84,7 @@ class TelegramAPIServer:
                     raise
                 time.sleep(0.1)
         self.port = httpd.server_address[1]
-        thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05},
+        thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.01},
                                   name=f"telegram-api-{self.port}", daemon=True)
         with self._lock:
             self._httpd, self._thread = httpd, thread

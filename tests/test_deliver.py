@@ -301,3 +301,26 @@ def test_close_then_send_starts_again(telegram_api: TelegramAPIServer) -> None:
         return [first.message_id, second.message_id]
     assert asyncio.run(go()) == [1, 2]
     assert [r.method for r in telegram_api.requests] == ["getMe", "sendMessage"] * 2
+
+
+def test_concurrent_sends_share_one_pool_and_all_arrive(telegram_api: TelegramAPIServer) -> None:
+    async def go(d: TelegramDeliverer) -> list[Sent]:
+        return list(await asyncio.gather(*(d.send(CHAT, f"<b>n{i}</b>") for i in range(40))))
+    sent = run(telegram_api, go)
+    assert sorted(s.message_id for s in sent) == list(range(1, 41))
+    assert sorted(telegram_api.texts(CHAT)) == sorted(f"n{i}" for i in range(40))
+
+
+def test_a_real_per_chat_rate_limit_becomes_retry_later_with_its_wait(
+        telegram_api: TelegramAPIServer) -> None:
+    telegram_api.set_rate_limit(2)
+
+    async def go(d: TelegramDeliverer) -> RetryLater:
+        await d.send(CHAT, "a")
+        await d.send(CHAT, "b")
+        with pytest.raises(RetryLater) as info:
+            await d.send(CHAT, "c")
+        await d.send("@other", "d")          # another chat is not held back
+        return info.value
+    failure = run(telegram_api, go)
+    assert failure.retry_after is not None and 58 <= failure.retry_after <= 60

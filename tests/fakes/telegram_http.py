@@ -62,6 +62,7 @@ class Handler(BaseHTTPRequestHandler):
 class HTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False
+    request_queue_size = 256     # listen backlog: benchmarks open many connections at once
 
     def __init__(self, address: tuple[str, int], serve: Callable[[Handler], None],
                  track: Callable[[socket.socket, bool], None]) -> None:

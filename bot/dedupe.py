@@ -1,34 +1,55 @@
-"""Same-story detection: canonical URLs, title keys, word shingles and a small MinHash. Pure.
+"""Same-story detection: canonical URLs, title keys, near-duplicate text, salient terms. Pure.
 
-The store keeps each story's `bands` and, for a new article, looks up stories sharing a band
-within its time window, then asks `same_story`. Every hash here is fixed (blake2b with fixed
-seeds), never Python's per-process randomised `hash()`, because bands written by one process are
-read by another and must survive restarts. Thresholds are measured in docs/dedupe.md.
+Two reports are one story when they share a URL or headline, when their text is a near copy
+(word 3-shingle MinHash), or when they are *independent write-ups of one event*: published
+within `FUZZY_HOURS` of each other, sharing at least `MIN_SHARED_NAMES` names/figures, with a
+weighted salient-term overlap of at least `FUZZY` (terms: `bot.dedupe_terms`).
+
+The store keeps each story's keys (`bands`: MinHash bands "b…" and name-pair keys "e…") and,
+for a new article, looks up stories sharing a key within its time window, then asks
+`same_story`. Every hash here is fixed (blake2b with fixed seeds), never Python's per-process
+randomised `hash()`, because keys written by one process are read by another and must survive
+restarts. Thresholds are measured in docs/dedupe.md.
 """
 
 from __future__ import annotations
 
+import json
 import re
-import unicodedata
 from dataclasses import dataclass
-from hashlib import blake2b
+from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from bot.dedupe_minhash import (
+    BANDS,
+    EMPTY,
+    NUM_PERM,
+    ROWS,
+    SHINGLE,
+    jaccard,
+    jaccard_estimate,
+    lsh_bands,
+    minhash,
+    normal_words,
+    shingles,
+)
+from bot.dedupe_terms import name_keys, overlap, salient_terms, shared_names
+
 __all__ = [
-    "BANDS", "CONTAINED", "MIN_CONTAINED", "NEAR_DUP", "NUM_PERM", "ROWS", "SHINGLE",
-    "StoryFingerprint", "canonical_url", "containment_estimate", "fingerprint", "jaccard",
-    "jaccard_estimate", "lsh_bands", "minhash", "normal_words", "same_story", "shingles",
-    "title_key",
+    "BANDS", "CONTAINED", "FUZZY", "FUZZY_HOURS", "MIN_CONTAINED", "MIN_SHARED_NAMES",
+    "NEAR_DUP", "NUM_PERM", "ROWS", "SHINGLE", "StoryFingerprint", "canonical_url",
+    "containment_estimate", "fingerprint", "fuzzy_score", "jaccard", "jaccard_estimate",
+    "lsh_bands", "minhash", "normal_words", "same_story", "shingles", "title_key",
 ]
 
-SHINGLE = 3          # words per shingle
-NUM_PERM = 128       # MinHash signature length
-# 64 bands of 2 rows: a pair shares a band with p ≈ 0.99 at Jaccard 0.28 (where contained
-# copies sit) and p ≈ 1 at 0.5; at 0.05 only 15% of unrelated pairs become candidates.
-BANDS, ROWS = 64, 2
 NEAR_DUP = 0.5       # estimated Jaccard at or above which two texts are the same story
 CONTAINED = 0.7      # ... or the share of the shorter text's shingles found in the longer one
 MIN_CONTAINED = 10   # shingles the shorter text needs before containment means anything
+# Independent write-ups (measured in docs/dedupe.md). Outlets cover one event within hours; a
+# report a day and a half later is usually the next development ("then the meeting itself").
+FUZZY_HOURS = 36
+MIN_SHARED_NAMES = 2  # one shared name ("Putin") is a topic, two start to be an event
+FUZZY = 0.45          # weighted salient-term overlap; highest dev non-duplicate scored 0.36
 
 _TRACKING = re.compile(
     r"^(?:utm_\w*|fbclid|gclid|dclid|msclkid|yclid|mc_cid|mc_eid|ref|ref_src|ref_url|referrer"
@@ -39,9 +60,6 @@ _TRACKING = re.compile(
 _DEFAULT_PORT = {"http": 80, "https": 443}
 # " - Reuters", " | BBC News", " — The Guardian": an outlet name after a dash/bar at the end.
 _OUTLET_SUFFIX = re.compile(r"\s+[-|–—:]\s+[^-|–—:]{2,40}$")
-_WORD = re.compile(r"\w+")
-_MERSENNE = (1 << 61) - 1
-_MAX_HASH = (1 << 61) - 1
 
 
 def canonical_url(url: str) -> str:
@@ -65,16 +83,6 @@ def canonical_url(url: str) -> str:
     return urlunsplit((scheme, host, path if path != "/" else "", urlencode(query), ""))
 
 
-def _fold(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
-
-
-def normal_words(text: str) -> list[str]:
-    """Case- and accent-folded words; punctuation is a separator."""
-    return _WORD.findall(_fold(text).replace("_", " "))
-
-
 def title_key(title: str) -> str:
     """Normalised headline for exact matching: outlet suffix, case, accents, punctuation gone."""
     title = " ".join(title.split())
@@ -85,81 +93,78 @@ def title_key(title: str) -> str:
     return " ".join(normal_words(title))
 
 
-def _h64(data: bytes, person: bytes = b"newsbot") -> int:
-    return int.from_bytes(blake2b(data, digest_size=8, person=person).digest(), "big")
-
-
-def shingles(text: str, k: int = SHINGLE) -> frozenset[int]:
-    """Hashed word k-shingles of `text` (a text shorter than k words is one shingle)."""
-    words = normal_words(text)
-    if not words:
-        return frozenset()
-    grams = [words[i:i + k] for i in range(max(1, len(words) - k + 1))]
-    return frozenset(_h64(" ".join(g).encode()) for g in grams)
-
-
-def _coefficients(num_perm: int) -> list[tuple[int, int]]:
-    # Fixed per index, derived from blake2b: identical in every process and release.
-    return [(_h64(b"a%d" % i, b"minhash") % (_MERSENNE - 1) + 1,
-             _h64(b"b%d" % i, b"minhash") % _MERSENNE) for i in range(num_perm)]
-
-
-_COEFFS = _coefficients(NUM_PERM)
-
-
-def minhash(sh: frozenset[int], num_perm: int = NUM_PERM) -> tuple[int, ...]:
-    """MinHash signature: per fixed hash (a·x + b) mod (2^61 − 1), the minimum over `sh`."""
-    coeffs = _COEFFS if num_perm == NUM_PERM else _coefficients(num_perm)
-    if not sh:
-        return (_MAX_HASH,) * num_perm
-    xs = [x % _MERSENNE for x in sh]
-    return tuple(min((a * x + b) % _MERSENNE for x in xs) for a, b in coeffs)
-
-
-def lsh_bands(sig: tuple[int, ...], bands: int = BANDS, rows: int = ROWS) -> list[str]:
-    """Band keys "b{i}:{hex}" of `sig`: stories sharing any key are near-duplicate candidates."""
-    if bands * rows > len(sig):
-        raise ValueError(f"{bands} bands × {rows} rows need {bands * rows} values, "
-                         f"signature has {len(sig)}")
-    keys = []
-    for i in range(bands):
-        chunk = sig[i * rows:(i + 1) * rows]
-        digest = blake2b(b"".join(v.to_bytes(8, "big") for v in chunk), digest_size=8)
-        keys.append(f"b{i}:{digest.hexdigest()}")
-    return keys
-
-
-def jaccard_estimate(a: tuple[int, ...], b: tuple[int, ...]) -> float:
-    """Share of equal positions of two MinHash signatures ≈ Jaccard of their shingle sets."""
-    if not a or len(a) != len(b):
-        return 0.0
-    return sum(x == y for x, y in zip(a, b, strict=True)) / len(a)
-
-
-def jaccard(a: frozenset[int], b: frozenset[int]) -> float:
-    """Exact Jaccard similarity of two shingle sets."""
-    return len(a & b) / len(a | b) if a or b else 0.0
-
-
 @dataclass(frozen=True)
 class StoryFingerprint:
+    """What `same_story` and the store's candidate lookup need about one article.
+
+    Fields after `bands` default to "unknown", so a fingerprint rebuilt from only the first four
+    still works: the rules that need the missing fields are skipped, never guessed.
+    """
+
     url_key: str | None
     title_key: str | None
     signature: tuple[int, ...]
     bands: tuple[str, ...]
-    size: int = 0    # number of shingles; 0 = unknown (then containment is not used)
+    size: int = 0                      # shingles; 0 = unknown (containment rule skipped)
+    published: datetime | None = None  # UTC; None = unknown (name rule skipped)
+    names: tuple[str, ...] = ()        # names and figures, in order of first appearance
+    words: tuple[str, ...] = ()        # other salient words, in order of first appearance
+
+    def dumps(self) -> str:
+        """Compact JSON for one text column; `loads` gives back an equal fingerprint."""
+        doc: dict[str, object] = {
+            "v": 1, "u": self.url_key, "t": self.title_key,
+            "s": "".join(f"{x:016x}" for x in self.signature), "z": self.size,
+            "p": self.published.isoformat() if self.published else None,
+            "n": list(self.names), "w": list(self.words)}
+        # Keys are derived from the rest: store them only when they are not (hand-made values).
+        if self.bands != _keys(self.signature, self.names):
+            doc["b"] = list(self.bands)
+        return json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
+
+    @classmethod
+    def loads(cls, text: str) -> StoryFingerprint:
+        doc = json.loads(text)
+        if doc.get("v") != 1:
+            raise ValueError(f"unknown fingerprint version {doc.get('v')!r}")
+        raw = doc["s"]
+        signature = tuple(int(raw[i:i + 16], 16) for i in range(0, len(raw), 16))
+        names = tuple(doc["n"])
+        return cls(url_key=doc["u"], title_key=doc["t"], signature=signature,
+                   bands=tuple(doc["b"]) if "b" in doc else _keys(signature, names),
+                   size=doc["z"], published=datetime.fromisoformat(doc["p"]) if doc["p"] else None,
+                   names=names, words=tuple(doc["w"]))
 
 
-def fingerprint(title: str, text: str, link: str | None) -> StoryFingerprint:
-    """Everything `same_story` and the store's candidate lookup need about one article."""
+def _keys(signature: tuple[int, ...], names: tuple[str, ...]) -> tuple[str, ...]:
+    bands = lsh_bands(signature) if len(signature) >= BANDS * ROWS else []
+    return tuple(bands + name_keys(names))
+
+
+def _utc(when: datetime | None) -> datetime | None:
+    # Feeds give zone-less times too; comparing naive with aware raises, so naive means UTC.
+    if when is None:
+        return None
+    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+
+
+def fingerprint(title: str, text: str, link: str | None,
+                published: datetime | None = None) -> StoryFingerprint:
+    """Everything `same_story` and the store's candidate lookup need about one article.
+
+    `published` enables the rule for independent write-ups; without it only URL, headline and
+    near-copy text can match (a time-less name overlap merged distinct developments on dev).
+    """
     url_key = canonical_url(link) if link and "://" in link else None
     tkey = title_key(title) if title else ""
-    # Short titles ("Live updates", "World news") are shared by unrelated stories.
     sh = shingles(f"{title}\n{text}")
     sig = minhash(sh)
+    names, words = salient_terms(title or "", text or "")
+    # Short titles ("Live updates", "World news") are shared by unrelated stories.
     return StoryFingerprint(url_key=url_key or None,
                             title_key=tkey if len(tkey.split()) >= 3 else None,
-                            signature=sig, bands=tuple(lsh_bands(sig)), size=len(sh))
+                            signature=sig, bands=_keys(sig, names), size=len(sh),
+                            published=_utc(published), names=names, words=words)
 
 
 def containment_estimate(a: StoryFingerprint, b: StoryFingerprint) -> float:
@@ -174,15 +179,31 @@ def containment_estimate(a: StoryFingerprint, b: StoryFingerprint) -> float:
     return min(1.0, j * (a.size + b.size) / (1 + j) / small)
 
 
+def fuzzy_score(a: StoryFingerprint, b: StoryFingerprint,
+                hours: float = FUZZY_HOURS) -> float | None:
+    """Salient-term overlap of two write-ups, or None where the rule does not apply: a date is
+    unknown, they are more than `hours` apart, or they share under `MIN_SHARED_NAMES` names."""
+    if a.published is None or b.published is None:
+        return None
+    if abs(a.published - b.published) > timedelta(hours=hours):
+        return None
+    if shared_names(a.names, b.names) < MIN_SHARED_NAMES:
+        return None
+    return overlap(a.names, a.words, b.names, b.words)
+
+
 def same_story(a: StoryFingerprint, b: StoryFingerprint) -> bool:
-    """Same URL, same headline, or text similar enough to be one report of one event."""
+    """Same URL, same headline, near-copy text, or a close-in-time write-up of the same event."""
     if a.url_key and a.url_key == b.url_key:
         return True
     if a.title_key and a.title_key == b.title_key:
         return True
+    score = fuzzy_score(a, b)
+    if score is not None and score >= FUZZY:
+        return True
     # Jaccard catches copies of similar length; containment catches a short feed lede that is
     # the start of another outlet's full copy of the same wire story (Jaccard is low there).
-    if _MAX_HASH in (min(a.signature, default=_MAX_HASH), min(b.signature, default=_MAX_HASH)):
+    if EMPTY in (min(a.signature, default=EMPTY), min(b.signature, default=EMPTY)):
         return False  # an empty text (no shingles) says nothing about the story
     return (jaccard_estimate(a.signature, b.signature) >= NEAR_DUP
             or containment_estimate(a, b) >= CONTAINED)

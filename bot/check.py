@@ -30,8 +30,8 @@ def _bot_api(settings: Settings) -> tuple[str, str, str]:
     async def get_me() -> dict[str, object]:
         assert settings.token is not None
         bot = TelegramDeliverer(settings.token.reveal(), settings.api_url)
-        await bot.start()
         try:
+            await bot.start()
             return await bot.get_me()
         finally:
             await bot.close()

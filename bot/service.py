@@ -18,7 +18,8 @@ from apscheduler.executors.pool import ThreadPoolExecutor as APThreadPool
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from bot.article import ArticleFetcher
-from bot.deliver import ConsoleDeliverer, Deliverer, TelegramDeliverer
+from bot.deliver import ConsoleDeliverer, Deliverer, TelegramDeliverer, TokenRejected
+from bot.errors import DeliveryError
 from bot.fetch import FetchLimits, make_session
 from bot.match import Matcher, Topic
 from bot.models import utcnow
@@ -76,7 +77,7 @@ class Service:
         return reports
 
     async def run_once(self) -> list[FeedReport]:
-        await self.deliverer.start()
+        await self._start_deliverer()
         try:
             reports = await asyncio.to_thread(self.poll_all)
             deadline = utcnow() + ONCE_MAX_WAIT
@@ -107,7 +108,7 @@ class Service:
             if not state.gone:
                 self._schedule(feed.url, max(now, state.next_poll_at or now))
         self.scheduler.start()
-        await self.deliverer.start()
+        await self._start_deliverer()
         log.info("newsbot running: %d feeds, %d topics", len(self.settings.feeds),
                  len(self.settings.topics))
         try:
@@ -139,6 +140,16 @@ class Service:
             self._schedule(url, report.next_poll_at)
         if report.queued:
             self.loop.call_soon_threadsafe(self.wake.set)
+
+    async def _start_deliverer(self) -> None:
+        """Telegram unreachable at start is an outage like any other: the sender retries.
+        A rejected token is not: TokenRejected propagates and the process exits with it."""
+        try:
+            await self.deliverer.start()
+        except TokenRejected:
+            raise
+        except DeliveryError as exc:
+            log.warning("Bot API not reachable at start (%s); posts wait in the outbox", exc)
 
     def stop(self) -> None:
         """SIGTERM: take no new work, let the in-flight send finish, release leases."""

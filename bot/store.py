@@ -64,17 +64,15 @@ def upsert_ignore(conn: Connection, table: Any) -> Any:
 class NewStory:
     url_key: str | None
     title_key: str | None
-    signature: tuple[int, ...]
-    bands: tuple[str, ...]
+    fingerprint: str                # dedupe.StoryFingerprint.dumps(): opaque to the store
+    bands: tuple[str, ...]          # candidate lookup keys (LSH bands, name pairs)
     render: dict[str, Any]
 
 
 @dataclass(frozen=True)
 class StoryRow:
     id: int
-    url_key: str | None
-    title_key: str | None
-    signature: tuple[int, ...]
+    fingerprint: str
     render: dict[str, Any]
 
 
@@ -169,8 +167,7 @@ class Store:
                         col == key, stories.c.created_at >= since)).scalars())
             rows = conn.execute(select(stories).where(stories.c.id.in_(ids))
                                 .order_by(stories.c.id)).mappings().all() if ids else []
-        return [StoryRow(id=r["id"], url_key=r["url_key"], title_key=r["title_key"],
-                         signature=_unhex(r["signature"]), render=json.loads(r["render"]))
+        return [StoryRow(id=r["id"], fingerprint=r["signature"], render=json.loads(r["render"]))
                 for r in rows]
 
     def record_article(self, feed_url: str, art: ArticleRecord, now: datetime, *,
@@ -192,7 +189,7 @@ class Store:
             if new_story is not None:
                 story_id = conn.execute(insert(stories).values(
                     created_at=now, url_key=new_story.url_key, title_key=new_story.title_key,
-                    signature=_hex(new_story.signature), render=json.dumps(new_story.render),
+                    signature=new_story.fingerprint, render=json.dumps(new_story.render),
                 ).returning(stories.c.id)).scalar_one()
                 if new_story.bands:
                     conn.execute(insert(story_bands), [
@@ -217,10 +214,3 @@ class Store:
                                 .order_by(articles.c.id.desc()).limit(limit)).mappings().all()
         return [dict(r) for r in rows]
 
-
-def _hex(sig: Sequence[int]) -> str:
-    return ",".join(format(x, "x") for x in sig)
-
-
-def _unhex(text: str) -> tuple[int, ...]:
-    return tuple(int(x, 16) for x in text.split(",") if x)

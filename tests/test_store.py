@@ -32,7 +32,7 @@ def article(key: str, **kw: object) -> ArticleRecord:
 
 
 def story(render: str = "x", bands: tuple[str, ...] = ("b0:aa", "b1:bb")) -> NewStory:
-    return NewStory(url_key="example.com/a", title_key="title a", signature=(1, 2, 3),
+    return NewStory(url_key="example.com/a", title_key="title a", fingerprint='{"v": 1}',
                     bands=bands, render={"r": render})
 
 
@@ -81,7 +81,7 @@ def test_story_candidates_by_band_and_keys_within_window(store: Store) -> None:
     by_url = store.story_candidates("example.com/a", None, [], NOW - timedelta(hours=1))
     too_old = store.story_candidates(None, None, ["b1:bb"], NOW + timedelta(hours=1))
     assert [c.id for c in by_band] == [c.id for c in by_url] == [sid]
-    assert by_band[0].signature == (1, 2, 3) and by_band[0].render == {"r": "x"}
+    assert by_band[0].fingerprint == '{"v": 1}' and by_band[0].render == {"r": "x"}
     assert too_old == []
 
 

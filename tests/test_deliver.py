@@ -11,15 +11,9 @@ from typing import Any
 
 import pytest
 
-from bot.deliver import (
-    ConsoleDeliverer,
-    Deliverer,
-    Sent,
-    TelegramDeliverer,
-    TokenRejected,
-    from_env,
-    terminal_text,
-)
+from bot.config import load
+from bot.console import ConsoleDeliverer, terminal_text
+from bot.deliver import Deliverer, Sent, TelegramDeliverer, TokenRejected
 from bot.errors import (
     ChatMigrated,
     ChatUnavailable,
@@ -28,6 +22,8 @@ from bot.errors import (
     Rejected,
     RetryLater,
 )
+from bot.service import make_deliverer
+from tests.conftest import ROOT
 from tests.fakes.telegram_api import TelegramAPIServer
 
 CHAT = "@newsroom"
@@ -227,9 +223,11 @@ def test_empty_token_is_a_config_error_naming_the_variable() -> None:
         TelegramDeliverer("  ")
 
 
-def test_from_env_picks_telegram_with_a_token_else_the_console() -> None:
-    assert isinstance(from_env({}), ConsoleDeliverer)
-    chosen = from_env({"TELEGRAM_BOT_TOKEN": "1:x", "TELEGRAM_API_URL": "http://127.0.0.1:1"})
+def test_a_token_picks_telegram_else_the_console() -> None:
+    example = ROOT / "config" / "example.yaml"
+    assert isinstance(make_deliverer(load(example, env={})), ConsoleDeliverer)
+    env = {"TELEGRAM_BOT_TOKEN": "1:x", "TELEGRAM_API_URL": "http://127.0.0.1:1"}
+    chosen = make_deliverer(load(example, env=env))
     assert isinstance(chosen, TelegramDeliverer) and isinstance(chosen, Deliverer)
 
 

@@ -10,24 +10,22 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import logging
-import os
 import re
 import socket
 import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from email.utils import formatdate, parsedate_to_datetime
-from pathlib import Path
+from email.utils import parsedate_to_datetime
 from typing import Any
-from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
-from urllib.request import url2pathname
+from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import requests
 from requests.adapters import HTTPAdapter
 
 from bot import __version__
 from bot.errors import FeedGone, FetchError, FetchTimeout, HTTPStatusError, NetworkError, TooLarge
+from bot.fetch_local import fetch_file, is_local, too_large
 from bot.models import Fetched, NotModified
 
 log = logging.getLogger(__name__)
@@ -99,8 +97,8 @@ def fetch(url: str, *, etag: str | None = None, last_modified: str | None = None
     - Local paths and file:// URLs are read with the same cap; the file's mtime serves as
       Last-Modified, so an unchanged file gives `NotModified`.
     """
-    if _is_local(url):
-        return _fetch_file(url, last_modified=last_modified, body_hash=body_hash, limits=limits)
+    if is_local(url):
+        return fetch_file(url, last_modified=last_modified, body_hash=body_hash, limits=limits)
     headers = {"Accept": FEED_ACCEPT}
     if etag:
         headers["If-None-Match"] = etag
@@ -115,8 +113,8 @@ def fetch(url: str, *, etag: str | None = None, last_modified: str | None = None
 def fetch_page(url: str, *, limits: FetchLimits = FetchLimits(),
                session: requests.Session | None = None) -> Fetched:
     """GET an article page (HTML) with the same limits as `fetch`, no conditional headers."""
-    if _is_local(url):
-        result = _fetch_file(url, last_modified=None, body_hash=None, limits=limits)
+    if is_local(url):
+        result = fetch_file(url, last_modified=None, body_hash=None, limits=limits)
     else:
         result = _get(url, {"Accept": PAGE_ACCEPT}, limits, session, conditional=False)
     assert isinstance(result, Fetched)  # no validators sent, so no 304 is accepted
@@ -178,10 +176,10 @@ def _send(session: requests.Session, url: str, current: str, headers: dict[str, 
     except requests.exceptions.ConnectTimeout as exc:
         raise FetchTimeout(url, f"connect timed out after {timeout[0]:g} s; the host is "
                                 "unreachable or slow, check the URL or raise "
-                                "fetch.connect_timeout") from exc
+                                "polling.connect_timeout") from exc
     except requests.exceptions.ReadTimeout as exc:
         raise FetchTimeout(url, f"no response within {timeout[1]:g} s; the server is slow, "
-                                "raise fetch.read_timeout if it is always like this") from exc
+                                "raise polling.read_timeout if it is always like this") from exc
     except requests.exceptions.ConnectionError as exc:
         raise NetworkError(url, _connection_message(current, exc)) from exc
     except (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema,
@@ -223,7 +221,7 @@ def _read_body(url: str, resp: requests.Response, limits: FetchLimits, deadline:
     """
     declared = resp.headers.get("Content-Length", "")
     if declared.isdigit() and int(declared) > limits.max_bytes:
-        raise TooLarge(url, _too_large(limits, f"Content-Length {int(declared):,} bytes"))
+        raise TooLarge(url, too_large(limits, f"Content-Length {int(declared):,} bytes"))
     raw: Any = resp.raw
     fired = threading.Event()
 
@@ -247,7 +245,7 @@ def _read_body(url: str, resp: requests.Response, limits: FetchLimits, deadline:
                 break
             size += len(chunk)
             if size > limits.max_bytes or raw.tell() > limits.max_bytes:
-                raise TooLarge(url, _too_large(limits, "body"))
+                raise TooLarge(url, too_large(limits, "body"))
             if time.monotonic() > deadline or fired.is_set():
                 raise _deadline_error(url, limits)
             parts.append(chunk)
@@ -258,7 +256,7 @@ def _read_body(url: str, resp: requests.Response, limits: FetchLimits, deadline:
             raise _deadline_error(url, limits) from exc
         if "timed out" in str(exc).lower():
             raise FetchTimeout(url, f"body stalled for {limits.read_timeout:g} s; the server "
-                                    "is slow, raise fetch.read_timeout") from exc
+                                    "is slow, raise polling.read_timeout") from exc
         if "decod" in type(exc).__name__.lower() or "decod" in str(exc).lower():
             raise FetchError(url, f"body could not be decoded ({exc}); the server sent broken "
                                   "compressed data, report it to the site") from exc
@@ -269,52 +267,6 @@ def _read_body(url: str, resp: requests.Response, limits: FetchLimits, deadline:
     if fired.is_set():
         raise _deadline_error(url, limits)
     return b"".join(parts)
-
-
-def _fetch_file(url: str, *, last_modified: str | None, body_hash: str | None,
-                limits: FetchLimits) -> Fetched | NotModified:
-    path = _local_path(url)
-    try:
-        st = path.stat()
-        mtime = formatdate(st.st_mtime, usegmt=True)
-        headers = {"content-type": "application/xml", "last-modified": mtime}
-        if last_modified and _not_newer(st.st_mtime, last_modified):
-            return NotModified(url=url, headers=headers)
-        if st.st_size > limits.max_bytes:
-            raise TooLarge(url, _too_large(limits, f"file of {st.st_size:,} bytes"))
-        with path.open("rb") as fh:
-            body = fh.read(limits.max_bytes + 1)    # the file may grow while we read
-    except OSError as exc:
-        raise NetworkError(url, f"cannot read local file {path} ({exc.strerror}); "
-                                "check the path and permissions") from exc
-    if len(body) > limits.max_bytes:
-        raise TooLarge(url, _too_large(limits, "file"))
-    digest = hashlib.sha256(body).hexdigest()
-    headers["content-length"] = str(len(body))
-    if body_hash and digest == body_hash:
-        return NotModified(url=url, headers=headers)
-    return Fetched(url=url, status=200, body=body, headers=headers, etag=None,
-                   last_modified=mtime, body_hash=digest)
-
-
-def _not_newer(mtime: float, last_modified: str) -> bool:
-    """If-Modified-Since semantics (RFC 9110 §13.1.3), at HTTP-date's one-second precision."""
-    try:
-        return int(mtime) <= parsedate_to_datetime(last_modified).timestamp()
-    except (TypeError, ValueError, IndexError):
-        return False
-
-
-def _is_local(url: str) -> bool:
-    scheme = urlsplit(url).scheme.lower()
-    return scheme == "file" or scheme == "" or (len(scheme) == 1 and os.name == "nt")
-
-
-def _local_path(url: str) -> Path:
-    parts = urlsplit(url)
-    if parts.scheme.lower() == "file":
-        return Path(url2pathname(unquote(parts.path)))
-    return Path(url)
 
 
 def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
@@ -343,19 +295,9 @@ def redact(url: str) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path, query, ""))
 
 
-def _human(n: int) -> str:
-    mib = n / (1024 * 1024)
-    return f"{mib:g} MB" if mib >= 1 else f"{n:,} bytes"
-
-
-def _too_large(limits: FetchLimits, what: str) -> str:
-    return (f"response exceeded {_human(limits.max_bytes)} cap ({what}); "
-            "raise fetch.max_bytes or check the URL")
-
-
 def _deadline_error(url: str, limits: FetchLimits) -> FetchTimeout:
     return FetchTimeout(url, f"not complete within {limits.total_timeout:g} s (server too slow "
-                             "or drip-feeding); raise fetch.total_timeout if the feed is "
+                             "or drip-feeding); raise polling.total_timeout if the feed is "
                              "legitimately slow")
 
 

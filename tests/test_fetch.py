@@ -106,7 +106,7 @@ def test_oversized_bodies_are_cut_fast_and_small(feed_server, setup, what):
     limits = FetchLimits(max_bytes=2 * MB, total_timeout=10)
     exc, seconds, peak = _measured(lambda: fetch(url, limits=limits))
     assert isinstance(exc, TooLarge), what
-    assert url in str(exc) and "2 MB cap" in str(exc) and "fetch.max_bytes" in str(exc)
+    assert url in str(exc) and "2 MB cap" in str(exc) and "polling.max_bytes" in str(exc)
     assert seconds < 3, f"{what}: {seconds:.2f} s"
     assert peak < 4 * limits.max_bytes, f"{what}: peak {peak / MB:.1f} MB"
 
@@ -127,7 +127,7 @@ def test_drip_fed_body_hits_the_total_deadline(feed_server, chunked):
     with pytest.raises(FetchTimeout) as caught:
         fetch(url, limits=limits)
     assert 0.5 < time.perf_counter() - started < 1.5
-    assert url in str(caught.value) and "fetch.total_timeout" in str(caught.value)
+    assert url in str(caught.value) and "polling.total_timeout" in str(caught.value)
 
 
 def test_body_stalled_inside_one_read_is_cut_by_the_watchdog(feed_server):
@@ -309,7 +309,7 @@ def test_local_file_is_read_and_mtime_acts_as_last_modified(tmp_path, as_uri):
 def test_local_file_over_the_cap_and_missing_file(tmp_path):
     big = tmp_path / "big.xml"
     big.write_bytes(b" " * 2048)
-    with pytest.raises(TooLarge, match=r"fetch\.max_bytes"):
+    with pytest.raises(TooLarge, match=r"polling\.max_bytes"):
         fetch(str(big), limits=FetchLimits(max_bytes=1024))
     missing = tmp_path / "missing.xml"
     with pytest.raises(NetworkError, match="check the path") as caught:

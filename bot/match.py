@@ -49,7 +49,8 @@ class Matcher:
         self.topics = tuple(topics)
         self._automaton = ahocorasick.Automaton()
         self._atoms: list[Atom] = []
-        self._topics_of: list[list[int]] = []   # atom id -> topics it can trigger
+        # atom id -> (topic index, whether a hit of it can make that topic match)
+        self._topics_of: list[list[tuple[int, bool]]] = []
         ids: dict[Atom, int] = {}
         for t_index, topic in enumerate(self.topics):
             triggers = topic.query.trigger_atoms or topic.query.atoms
@@ -60,8 +61,7 @@ class Matcher:
                     self._topics_of.append([])
                     pattern = _pattern(atom)
                     self._automaton.add_word(pattern, (ids[atom], len(pattern)))
-                if atom in triggers:
-                    self._topics_of[ids[atom]].append(t_index)
+                self._topics_of[ids[atom]].append((t_index, atom in triggers))
         if self._atoms:
             self._automaton.make_automaton()
         # Work done by the last `match`: atom occurrences the automaton reported. A word can
@@ -106,13 +106,21 @@ class Matcher:
             found[atom_id].append(at[end - length + 1])
         self.last_hits = sum(map(len, found.values()))
 
-        candidates = sorted({t for a in found for t in self._topics_of[a]})
-        hits = {self._atoms[a]: ps for a, ps in found.items()}
+        hits: dict[Atom, list[int]] = {}
+        topic_atoms: dict[int, list[Atom]] = defaultdict(list)   # hit atoms per topic
+        candidates: set[int] = set()
+        for atom_id, positions in found.items():
+            atom = self._atoms[atom_id]
+            hits[atom] = positions
+            for t_index, trigger in self._topics_of[atom_id]:
+                topic_atoms[t_index].append(atom)
+                if trigger:
+                    candidates.add(t_index)
         evaluator = Evaluator(hits, len(t_words))
         out = []
-        for t_index in candidates:
+        for t_index in sorted(candidates):
             topic = self.topics[t_index]
-            spans = evaluator.run(topic.query.root)
+            spans = evaluator.run(topic.query.root, topic_atoms[t_index])
             if spans is not None:
                 terms = _surfaces(spans, title, t_words, text, x_words, offset)
                 out.append(Match(topic=topic.name, terms=terms, channel=topic.channel))

@@ -19,7 +19,7 @@ the hits, never to the text length times the number of terms.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -135,14 +135,17 @@ class Evaluator:
 
     def __init__(self, hits: Hits, title_words: int = 0) -> None:
         self.hits, self.title_words = hits, title_words
-        self.hit_atoms = hits.keys()
+        self.hit_atoms: Collection[Atom] = hits.keys()
         self.sets: dict[Atom, set[int]] = {}
         # Dispatch by node type: one dict lookup instead of a chain of isinstance tests,
         # since this runs for every candidate topic of every article.
         self._run: dict[type, Callable[[Any], list[Span] | None]] = {
             Term: self._term, And: self._and, Or: self._or, Not: self._not, Near: self._near}
 
-    def run(self, node: Node) -> list[Span] | None:
+    def run(self, node: Node, hit_atoms: Collection[Atom] | None = None) -> list[Span] | None:
+        """Evaluate `node`. `hit_atoms`, when the caller knows it, is the subset of the hit
+        atoms that occur in this query: OR nodes then look only at those (usually 1-3)."""
+        self.hit_atoms = self.hits.keys() if hit_atoms is None else hit_atoms
         return self._run[type(node)](node)
 
     def _term(self, node: Term) -> list[Span] | None:
@@ -159,23 +162,32 @@ class Evaluator:
 
     def _or(self, node: Or) -> list[Span] | None:
         # No short cut: every matching branch is highlighted.
-        found: list[Span] | None = None
-        for atom in node.by_atom.keys() & self.hit_atoms:
-            for t in node.by_atom[atom]:
-                spans = self.term(t)
-                if spans:
-                    found = (found or []) + spans
+        found: list[Span] = []
+        matched = False
+        by_atom = node.by_atom
+        for atom in self.hit_atoms:
+            for t in by_atom.get(atom, ()):
+                if t.simple:            # the common case, inlined: a word anywhere
+                    found += [(p, p + 1) for p in self.hits[atom]]
+                    matched = True
+                else:
+                    spans = self.term(t)
+                    if spans:
+                        found += spans
+                        matched = True
         for c in node.rest:
             r = self._run[type(c)](c)
             if r is not None:
-                found = (found or []) + r
-        return found
+                found += r
+                matched = True
+        return found if matched else None
 
     def _not(self, node: Not) -> list[Span] | None:
-        return [] if self.run(node.child) is None else None
+        return [] if self._run[type(node.child)](node.child) is None else None
 
     def _near(self, node: Near) -> list[Span] | None:
-        left, right = self.run(node.left), self.run(node.right)
+        left = self._run[type(node.left)](node.left)
+        right = self._run[type(node.right)](node.right)
         if left is None or right is None:
             return None
         return _near(left, right, node.distance)

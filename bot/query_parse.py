@@ -85,6 +85,11 @@ class Term:
     atoms: tuple[Atom, ...]
     field: str | None = None
 
+    @cached_property
+    def simple(self) -> bool:
+        """One word, no field scope: its spans are just the atom's positions."""
+        return len(self.atoms) == 1 and self.field is None
+
 
 @dataclass(frozen=True)
 class And:

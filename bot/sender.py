@@ -1,24 +1,36 @@
 """Drain the outbox: oldest first, paced per destination, "sent" recorded only after
-Telegram accepted the message, and every failure mapped to a retry time, never a drop."""
+Telegram accepted the message, and every failure mapped to a retry time, never a drop.
+
+A chat is only claimed from when its pacer allows a message now, and one message is sent
+per chat per round: rows are never claimed only to be put back, so pacing costs no
+attempts and no busy loop. What each message is (a post, an "Also:" edit, a burst folded
+into a digest, a scheduled digest, an operator alert) is decided in `_step`.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 from collections import defaultdict, deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
-from bot.deliver import Deliverer
-from bot.errors import ChatMigrated, ChatUnavailable, Rejected, RetryLater
+from bot import alerts, digest
+from bot.deliver import Deliverer, Sent
+from bot.errors import ChatMigrated, ChatUnavailable, DeliveryError, Rejected, RetryLater
+from bot.metrics import LAG, POSTS_SENT, QUEUE_DEPTH, RETRY_AFTER
 from bot.models import utcnow
 from bot.outbox_store import OutboxRow
 from bot.settings import DeliverySettings
 from bot.store import Store
 
 log = logging.getLogger("newsbot.sender")
-SLOW_RETRY = timedelta(minutes=30)       # chat unavailable: keep the rows, try now and then
-WINDOW = timedelta(seconds=60)
+# The per-chat window, with a margin: Telegram counts arrivals, we count departures.
+WINDOW = timedelta(seconds=60.5)
+SECOND = timedelta(seconds=1.05)
+EDIT_WAIT = timedelta(seconds=30)        # an edit whose post has not gone out yet
+FOLD_BATCH = 200                         # rows looked at for one digest message
+MAX_DIGEST_ATTEMPTS = 3                  # a digest refused this often: post those one by one
 
 
 class Pacer:
@@ -36,13 +48,13 @@ class Pacer:
         log_ = self.sent[chat]
         while log_ and now - log_[0] >= WINDOW:
             log_.popleft()
-        while self.recent and now - self.recent[0] >= timedelta(seconds=1):
+        while self.recent and now - self.recent[0] >= SECOND:
             self.recent.popleft()
         waits = [timedelta(0)]
         if len(log_) >= self.per_chat:
-            waits.append(log_[0] + WINDOW - now)
+            waits.append(log_[-self.per_chat] + WINDOW - now)
         if len(self.recent) >= self.per_second:
-            waits.append(self.recent[0] + timedelta(seconds=1) - now)
+            waits.append(self.recent[-self.per_second] + SECOND - now)
         if chat in self.paused:
             waits.append(self.paused[chat] - now)
         return max(waits)
@@ -57,105 +69,190 @@ class Pacer:
 
 class Sender:
     def __init__(self, store: Store, deliverer: Deliverer, settings: DeliverySettings,
-                 owner: str, *, clock: Callable[[], datetime] = utcnow) -> None:
+                 owner: str, *, clock: Callable[[], datetime] = utcnow,
+                 operator_chat: str | None = None) -> None:
         self.store, self.deliverer, self.settings = store, deliverer, settings
-        self.owner, self.clock = owner, clock
+        self.owner, self.clock, self.operator_chat = owner, clock, operator_chat
         self.pacer = Pacer(settings)
         self.sent_count = 0
         self.stopping = False
+        self.unavailable: set[str] = set()    # chats the operator was told about
+        self._seeded = False
 
     async def drain(self) -> int:
-        """Send every row due now (pacing permitting); return how many went out."""
-        sent = 0
-        while not self.stopping:
-            now = self.clock()
-            rows = await asyncio.to_thread(self.store.outbox.claim, self.owner, now, limit=50)
-            if not rows:
-                break
+        """Send every message due now that pacing permits; return how many went out."""
+        outbox, before = self.store.outbox, self.sent_count
+        if not self._seeded:     # a restart keeps counting the last minute's messages
+            since = self.clock() - WINDOW
+            for chat, when in await asyncio.to_thread(outbox.recent_sends, since):
+                self.pacer.record(chat, when)
+            self._seeded = True
+        progressed = True
+        while progressed and not self.stopping:
             progressed = False
-            for row in rows:
+            for chat, counts in await asyncio.to_thread(outbox.due_chats, self.clock()):
                 if self.stopping:
                     break
-                wait = self.pacer.wait_for(row.chat, self.clock())
-                if wait > timedelta(0):
-                    # Leave it for later; other chats' rows in this batch may still go.
-                    await asyncio.to_thread(self.store.outbox.retry, row.id, self.owner,
-                                            not_before=self.clock() + wait, error="paced")
-                    continue
-                ok = await self._send(row)
-                progressed |= ok
-                sent += ok
-            if not progressed:
-                break
-        await asyncio.to_thread(self.store.outbox.release, self.owner)
-        return sent
+                if self.pacer.wait_for(chat, self.clock()) > timedelta(0):
+                    continue                  # not claimed: no attempt, no churn
+                progressed |= await self._step(chat, counts)
+        await asyncio.to_thread(outbox.release, self.owner)
+        QUEUE_DEPTH.set(await asyncio.to_thread(outbox.pending))
+        return self.sent_count - before
 
-    async def _send(self, row: OutboxRow) -> bool:
+    async def next_wake(self) -> datetime | None:
+        """When `drain` next has something to do: rows due and their chat's pacer free."""
         now = self.clock()
+        dues = await asyncio.to_thread(self.store.outbox.due_by_chat)
+        return min((max(due, now + self.pacer.wait_for(chat, now))
+                    for chat, due in dues.items()), default=None)
+
+    async def _step(self, chat: str, counts: dict[str, int]) -> bool:
+        """One message to `chat`; True when Telegram accepted one (or the chat moved and its
+        rows are due again at once)."""
+        now, outbox, s = self.clock(), self.store.outbox, self.settings
+        if counts.get("digest"):             # a scheduled digest's period is over
+            rows = await asyncio.to_thread(outbox.claim, self.owner, now, chat=chat,
+                                           kinds=("digest",), limit=FOLD_BATCH, lease=s.lease)
+            return await self._send_digest(chat, rows)
+        fold = digest.fold_count(counts.get("post", 0), s.digest_after)
+        if fold > 1:                         # a burst: the oldest overflow in one message
+            rows = await asyncio.to_thread(
+                outbox.claim, self.owner, now, chat=chat, kinds=("post",), lease=s.lease,
+                limit=min(fold, FOLD_BATCH), max_attempts=MAX_DIGEST_ATTEMPTS)
+            if rows:
+                return await self._send_digest(chat, rows)
+        rows = await asyncio.to_thread(outbox.claim, self.owner, now, chat=chat,
+                                       kinds=("post", "edit", "alert"), lease=s.lease,
+                                       limit=1)
+        return bool(rows) and await self._send_one(rows[0])
+
+    async def _send_one(self, row: OutboxRow) -> bool:
         outbox = self.store.outbox
         try:
             if row.kind == "edit":
                 return await self._edit(row)
-            self.pacer.record(row.chat, now)
-            msg = await self.deliverer.send(row.chat, row.body, preview=self.settings.preview,
-                                            silent=self._quiet(now))
-        except RetryLater as exc:
-            delay = (timedelta(seconds=exc.retry_after) if exc.retry_after is not None
-                     else _backoff(row.attempts))
-            if exc.retry_after is not None:
-                self.pacer.pause(row.chat, now + delay)
-            log.warning("%s; retrying in %s", exc, delay)
-            await asyncio.to_thread(outbox.retry, row.id, self.owner, not_before=now + delay,
-                                    error=str(exc))
-            return False
-        except ChatMigrated as exc:
-            new = str(exc.new_chat_id)
-            log.warning("%s", exc)
-            await asyncio.to_thread(outbox.reassign_chat, row.chat, new)
-            return False
-        except ChatUnavailable as exc:
-            log.error("%s; keeping its posts and retrying in %s", exc, SLOW_RETRY)
-            await asyncio.to_thread(outbox.retry, row.id, self.owner,
-                                    not_before=now + SLOW_RETRY, error=str(exc))
-            return False
-        except Rejected as exc:
-            log.error("Telegram refused a post (outbox row %d): %s", row.id, exc)
-            await asyncio.to_thread(outbox.finish, row.id, self.owner, state="failed",
-                                    error=str(exc))
-            return False
+            msg = await self._deliver(row.chat, row.body, quiet=row.kind != "alert")
+        except DeliveryError as exc:
+            return await self._failed(exc, row.chat, [row], single=True)
         await asyncio.to_thread(outbox.mark_sent, row.id, self.owner, chat_id=msg.chat_id,
                                 message_id=msg.message_id, now=self.clock())
-        self.sent_count += 1
+        self._accepted(row.kind, row.chat)
+        if row.published_at is not None and row.kind == "post":
+            LAG.observe(max(0.0, (self.clock() - row.published_at).total_seconds()))
         return True
 
     async def _edit(self, row: OutboxRow) -> bool:
+        """An "Also:" edit of the story's post (editMessageText); throttled by the
+        edit_interval its row was queued with, paced like a message."""
         outbox = self.store.outbox
+        assert row.story_id is not None
         target = await asyncio.to_thread(outbox.sent_message, row.chat, row.story_id)
         if target is None:
-            # The post itself has not gone out yet: edit after it does.
-            await asyncio.to_thread(outbox.retry, row.id, self.owner,
-                                    not_before=self.clock() + timedelta(seconds=30),
-                                    error="waiting for the post to be sent")
-            return False
+            state = await asyncio.to_thread(outbox.post_state, row.chat, row.story_id)
+            if state == "pending":           # edit after the post went out; not an attempt
+                await asyncio.to_thread(outbox.defer, [row.id], self.owner,
+                                        not_before=self.clock() + EDIT_WAIT,
+                                        note="waiting for the post to be sent")
+            else:                            # folded into a digest, refused, or gone
+                await asyncio.to_thread(outbox.finish, row.id, self.owner, state="failed",
+                                        error=f"no post to edit (post {state})")
+            return True                      # the chat's other rows may go now
         self.pacer.record(row.chat, self.clock())
         await self.deliverer.edit(str(target[0]), target[1], row.body,
                                   preview=self.settings.preview)
         await asyncio.to_thread(outbox.mark_sent, row.id, self.owner, chat_id=target[0],
                                 message_id=target[1], now=self.clock())
+        self._accepted("edit", row.chat)
         return True
 
-    def _quiet(self, now: datetime) -> bool:
-        hours = self.settings.quiet_hours
-        if hours is None:
+    async def _send_digest(self, chat: str, rows: Sequence[OutboxRow]) -> bool:
+        """Fold `rows` (oldest first) into one message; they become "folded" only once
+        Telegram accepted it. Rows that do not fit stay pending for the next one."""
+        outbox = self.store.outbox
+        links = await asyncio.to_thread(outbox.story_links,
+                                        [r.story_id for r in rows if r.story_id is not None])
+        items = [(r.topic, *links.get(r.story_id or 0, ("(untitled)", None))) for r in rows]
+        text, n = digest.fit_digest(items)
+        taken, rest = list(rows[:n]), [r.id for r in rows[n:]]
+        await asyncio.to_thread(outbox.defer, rest, self.owner, not_before=self.clock())
+        if not taken:
             return False
-        from zoneinfo import ZoneInfo
+        try:
+            msg = await self._deliver(chat, text, quiet=True)
+        except DeliveryError as exc:
+            return await self._failed(exc, chat, taken, single=False)
+        await asyncio.to_thread(outbox.fold, [r.id for r in taken], self.owner,
+                                chat_id=msg.chat_id, message_id=msg.message_id,
+                                now=self.clock())
+        self._accepted("digest", chat)
+        log.info("folded %d stories into one digest for %s", len(taken), chat)
+        return True
 
-        local = now.astimezone(ZoneInfo(self.settings.timezone))
-        minute = local.hour * 60 + local.minute
-        start, end = hours
-        return start <= minute < end if start <= end else (minute >= start or minute < end)
+    async def _deliver(self, chat: str, text: str, *, quiet: bool) -> Sent:
+        now = self.clock()
+        self.pacer.record(chat, now)
+        silent = quiet and digest.is_quiet(now, self.settings.quiet_hours,
+                                           self.settings.timezone)
+        return await self.deliverer.send(chat, text, preview=self.settings.preview,
+                                         silent=silent)
 
+    def _accepted(self, kind: str, chat: str) -> None:
+        self.sent_count += 1
+        POSTS_SENT.labels(kind=kind).inc()
+        if chat in self.unavailable:
+            self.unavailable.discard(chat)
+            log.warning("chat %s accepts posts again", chat)
 
-def _backoff(attempts: int) -> timedelta:
-    """Network errors and 5xx: 5 s, 10 s, 20 s ... capped at 10 minutes, forever."""
-    return min(timedelta(seconds=5 * 2 ** min(attempts, 10)), timedelta(minutes=10))
+    async def _failed(self, exc: DeliveryError, chat: str, rows: Sequence[OutboxRow], *,
+                      single: bool) -> bool:
+        """Map a failure to when to try again. The first row counts an attempt; the chat
+        is paused so nothing overtakes it (order kept, other chats unaffected). True: the
+        rows may go again at once (the chat moved)."""
+        outbox, s, now = self.store.outbox, self.settings, self.clock()
+        first, others = rows[0], [r.id for r in rows[1:]]
+        if isinstance(exc, ChatMigrated):
+            new = str(exc.new_chat_id)
+            log.warning("%s", exc)
+            await asyncio.to_thread(outbox.reassign_chat, chat, new, now)
+            await asyncio.to_thread(outbox.defer, [r.id for r in rows], self.owner,
+                                    not_before=now)
+            return True
+        if isinstance(exc, Rejected) and single:
+            log.error("Telegram refused a message (outbox row %d): %s", first.id, exc)
+            await asyncio.to_thread(outbox.finish, first.id, self.owner, state="failed",
+                                    error=str(exc))
+            return True
+        if isinstance(exc, RetryLater) and exc.retry_after is not None:
+            # 429: "retry_after: the number of seconds left to wait before the request can
+            # be repeated" (https://core.telegram.org/bots/api#responseparameters)
+            RETRY_AFTER.inc()
+            delay = timedelta(seconds=exc.retry_after)
+            self.pacer.pause(chat, now + delay)
+        elif isinstance(exc, ChatUnavailable):
+            delay = s.unavailable_retry
+            await self._alert(chat, exc, now)
+        else:   # network, 5xx, or a refused digest: back off, forever
+            delay = digest.backoff(first.attempts, s.retry_base, s.retry_max)
+        log.warning("%s; retrying in %s", exc, delay)
+        await asyncio.to_thread(outbox.pause_chat, chat, now + delay)
+        if isinstance(exc, Rejected):        # a refused digest: count it on every row
+            for row in rows:
+                await asyncio.to_thread(outbox.retry, row.id, self.owner,
+                                        not_before=now + delay, error=str(exc))
+            return False
+        await asyncio.to_thread(outbox.retry, first.id, self.owner, not_before=now + delay,
+                                error=str(exc))
+        await asyncio.to_thread(outbox.defer, others, self.owner, not_before=now + delay)
+        return False
+
+    async def _alert(self, chat: str, exc: DeliveryError, now: datetime) -> None:
+        """403 / chat not found: keep the rows, tell the operator once (log, operator chat)."""
+        if chat in self.unavailable:
+            return
+        self.unavailable.add(chat)
+        every = self.settings.unavailable_retry
+        log.error("%s; keeping its posts and retrying every %s", exc, every)
+        if self.operator_chat != chat:
+            text = f"newsbot cannot post to {chat}: {exc}. Posts kept, retried every {every}."
+            await asyncio.to_thread(alerts.send, self.store, self.operator_chat, text, now)

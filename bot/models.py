@@ -89,3 +89,5 @@ class FeedState:
     alerted: bool = False           # the operator was told it is failing
     created_at: datetime | None = None
     poll_count: int = 0             # successful polls so far (0 = first poll: no flood)
+    publish_interval: int | None = None   # seconds between items, for `every: auto`
+    moved_to: str | None = None     # a 301/308 pointed here; polled instead of the config URL

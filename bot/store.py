@@ -201,6 +201,18 @@ class Store:
                 self.outbox.enqueue(conn, story_id, outbox, now, published_at=art.published_at)
         return story_id
 
+    def record_seen(self, feed_url: str, records: Sequence[ArticleRecord], now: datetime) -> None:
+        """Record articles that matched no topic, all in one transaction (a first poll sees
+        a whole feed: one transaction per article would cost more than parsing it)."""
+        if not records:
+            return
+        with self.engine.begin() as conn:
+            feed_id = conn.execute(select(feeds.c.id).where(feeds.c.url == feed_url)).scalar()
+            conn.execute(upsert_ignore(conn, articles), [
+                {"feed_id": feed_id, "key": a.key, "url": a.url, "title": a.title,
+                 "summary": a.summary, "source": a.source, "published_at": a.published_at,
+                 "seen_at": now, "topics": None} for a in records])
+
     def story_sources(self, story_id: int) -> list[tuple[str, str | None]]:
         """(source, url) of every article recorded for a story, first first."""
         with self.engine.connect() as conn:

@@ -1,0 +1,192 @@
+"""The concurrency around `pipeline.refresh_feed`: a global worker pool, a per-host limit,
+parsing in worker processes, and a detector for our own network being down.
+
+    poll_cycle ─► threads (polling.workers) ─► HostLimiter slot (polling.per_host)
+                     └► refresh_feed ─► fetch (I/O, GIL released)
+                                     └► ctx.parse ─► ParsePool (feedparser in processes)
+
+`refresh_feed` stays the single readable per-feed function; nothing here decides *what*
+to do with a feed, only how many run at once and where the CPU-bound parse happens.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import multiprocessing
+import os
+import threading
+from collections import defaultdict, deque
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import replace
+from datetime import datetime, timedelta
+from urllib.parse import urlsplit
+
+from bot.errors import FeedError, ParseError
+from bot.models import ParsedFeed, utcnow
+from bot.parse import parse
+from bot.pipeline import Context, FeedReport, refresh_feed
+from bot.settings import FeedConfig
+
+log = logging.getLogger("newsbot.poller")
+
+
+def host_key(url: str) -> str:
+    """Politeness is per server: host and port, without userinfo."""
+    parts = urlsplit(url)
+    host = (parts.hostname or parts.path or url).lower()
+    return f"{host}:{parts.port}" if parts.port else host
+
+
+class HostLimiter:
+    """At most `per_host` requests in flight to one host, across every worker thread."""
+
+    def __init__(self, per_host: int) -> None:
+        self.per_host = per_host
+        self._lock = threading.Lock()
+        self._slots: dict[str, threading.BoundedSemaphore] = {}
+
+    @contextlib.contextmanager
+    def slot(self, url: str) -> Iterator[None]:
+        key = host_key(url)
+        with self._lock:
+            sem = self._slots.setdefault(key, threading.BoundedSemaphore(self.per_host))
+        with sem:
+            yield
+
+
+class OutageDetector:
+    """Is it us? When at least `threshold` of the polls in the last `window` failed with
+    network errors (and there were at least `min_samples`), every feed failing at once
+    is our outage, not theirs: the pipeline then retries soon and counts nothing toward
+    backoff or alerts. It stays down until a poll succeeds. Logs one line when the network
+    goes down and one when it is back."""
+
+    def __init__(self, *, window: timedelta = timedelta(minutes=5), threshold: float = 0.8,
+                 min_samples: int = 5) -> None:
+        self.window, self.threshold, self.min_samples = window, threshold, min_samples
+        self._samples: deque[tuple[datetime, bool]] = deque()
+        self._lock = threading.Lock()
+        self.down = False
+
+    def record(self, now: datetime, *, network_failure: bool) -> bool:
+        """Add one poll's outcome; return whether the network appears down now."""
+        with self._lock:
+            self._samples.append((now, network_failure))
+            while self._samples and self._samples[0][0] < now - self.window:
+                self._samples.popleft()
+            total = len(self._samples)
+            failed = sum(1 for _, f in self._samples if f)
+            down = (total >= self.min_samples and failed >= self.threshold * total) or (
+                self.down and failed == total)      # down until some poll succeeds again
+            if down and not self.down:
+                log.error("network appears down: %d of the last %d polls failed with network "
+                          "errors; retrying every feed soon, not counting these failures "
+                          "against the feeds", failed, total)
+            elif self.down and not down:
+                log.warning("network is back: polls succeed again")
+            self.down = down
+            return down
+
+
+def _parse_in_worker(body: bytes, headers: Mapping[str, str], url: str,
+                     source: str | None) -> ParsedFeed | tuple[type[FeedError], str, str]:
+    """Runs in a worker process. FeedErrors come back as values: their (url, message)
+    constructor does not survive pickling as an exception."""
+    try:
+        return parse(body, headers, url, source=source)
+    except FeedError as exc:
+        return type(exc), exc.url, str(exc).removeprefix(f"{exc.url}: ")
+
+
+class ParsePool:
+    """feedparser is pure Python and holds the GIL: run `parse` in worker processes so
+    several feeds parse at once. A callable with `bot.parse.parse`'s signature."""
+
+    def __init__(self, processes: int | None = None) -> None:
+        self.processes = processes or min(os.cpu_count() or 1, 4)
+        self._lock = threading.Lock()
+        self._pool = self._start()
+
+    def _start(self) -> ProcessPoolExecutor:
+        # forkserver: safe beside threads (fork is not); workers import bot.parse once.
+        mp = multiprocessing.get_context(
+            "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn")
+        if mp.get_start_method() == "forkserver":
+            mp.set_forkserver_preload(["bot.parse"])
+        pool = ProcessPoolExecutor(self.processes, mp_context=mp)
+        list(pool.map(_noop, range(self.processes)))     # start the workers now
+        return pool
+
+    def __call__(self, body: bytes, headers: Mapping[str, str], url: str, *,
+                 source: str | None = None) -> ParsedFeed:
+        pool = self._pool
+        try:
+            out = pool.submit(_parse_in_worker, body, dict(headers), url, source).result()
+        except BrokenProcessPool:
+            with self._lock:
+                if self._pool is pool:      # the first thread to notice restarts it
+                    log.error("a parser process died (%s); restarting the parse pool", url)
+                    self._pool = self._start()
+            raise ParseError(url, "the parser process died on this feed (out of memory?); "
+                                  "it will be retried, report the feed if it persists") from None
+        if isinstance(out, tuple):
+            kind, where, message = out
+            raise kind(where, message)
+        return out
+
+    def pids(self) -> list[int]:
+        return [p.pid for p in getattr(self._pool, "_processes", {}).values() if p.pid]
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _noop(_: int) -> None:
+    return None
+
+
+def by_host_round_robin(feeds: Sequence[FeedConfig]) -> list[FeedConfig]:
+    """Interleave hosts so the workers don't all queue behind one host's limit."""
+    queues: dict[str, deque[FeedConfig]] = defaultdict(deque)
+    for feed in feeds:
+        queues[host_key(feed.url)].append(feed)
+    out: list[FeedConfig] = []
+    while queues:
+        for key in list(queues):
+            out.append(queues[key].popleft())
+            if not queues[key]:
+                del queues[key]
+    return out
+
+
+def poll_one(ctx: Context, feed: FeedConfig, limiter: HostLimiter,
+             clock: Callable[[], datetime] = utcnow) -> FeedReport:
+    """One feed under its host's limit. A bug on one feed is logged, never spreads."""
+    with limiter.slot(feed.url):
+        try:
+            return refresh_feed(ctx, feed, clock())
+        except Exception as exc:    # not a FeedError: a bug; the other feeds carry on
+            log.exception("feed %s: unexpected error while polling", feed.url)
+            return FeedReport(url=feed.url, outcome="error",
+                              error=f"internal error: {type(exc).__name__}: {exc}")
+
+
+def poll_cycle(ctx: Context, feeds: Sequence[FeedConfig], *, workers: int,
+               limiter: HostLimiter, parse_pool: ParsePool | None = None,
+               on_report: Callable[[FeedReport], object] | None = None,
+               clock: Callable[[], datetime] = utcnow) -> list[FeedReport]:
+    """Poll every feed once; reports come back in the order of `feeds`."""
+    if parse_pool is not None:
+        ctx = replace(ctx, parse=parse_pool)
+    order = by_host_round_robin(feeds)
+    reports: dict[str, FeedReport] = {}
+    with ThreadPoolExecutor(workers, thread_name_prefix="poll") as pool:
+        futures = {pool.submit(poll_one, ctx, f, limiter, clock): f for f in order}
+        for fut, feed in futures.items():
+            reports[feed.url] = fut.result()
+            if on_report is not None:
+                on_report(reports[feed.url])
+    return [reports[f.url] for f in feeds]

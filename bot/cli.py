@@ -1,4 +1,4 @@
-"""The `newsbot` command: run, check, status. The only place that wires real I/O."""
+"""The `newsbot` command: run, check, status, match, opml. The only place that wires real I/O."""
 
 from __future__ import annotations
 
@@ -8,11 +8,14 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from bot import __version__, logs
 from bot.config import load
 from bot.errors import ConfigError, NewsbotError
 from bot.settings import Settings
+
+SHUTDOWN_GRACE = 9.0    # SIGTERM: exit within 10 s even if a feed fetch hangs
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -29,6 +32,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     match.add_argument("query", help="a topic query, e.g. 'Putin NEAR/8 Kim'")
     match.add_argument("--feed", help="a feed URL or file instead of the stored items")
     match.add_argument("--since", default="2d", help="how far back in the store (default 2d)")
+    opml = sub.add_parser("opml", help="export the feeds as OPML, or import an OPML file")
+    opml_sub = opml.add_subparsers(dest="opml_command", required=True)
+    export = opml_sub.add_parser("export", help="write the configured feeds as OPML")
+    export.add_argument("file", nargs="?", help="output file (default: standard output)")
+    imp = opml_sub.add_parser("import", help="add an OPML file's feeds to the config file "
+                              "(comments kept; feeds already there are skipped)")
+    imp.add_argument("file", help="an OPML file exported by a feed reader")
     args = parser.parse_args(argv)
 
     try:
@@ -51,6 +61,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return status(settings)
         if args.command == "match":
             return _match(settings, args.query, feed=args.feed, since=args.since)
+        if args.command == "opml":
+            return _opml(settings, args.opml_command, args.file)
     except NewsbotError as exc:
         print(f"newsbot: {exc}", file=sys.stderr)
         return 1
@@ -73,17 +85,67 @@ def _match(settings: Settings, query: str, *, feed: str | None, since: str) -> i
     return 0
 
 
+def _opml(settings: Settings, command: str, file: str | None) -> int:
+    from bot import opml
+    from bot.configedit import ConfigEditor
+
+    if command == "export":
+        text = opml.export(settings.feeds)
+        if file:
+            Path(file).write_text(text, encoding="utf-8")
+            print(f"newsbot: wrote {len(settings.feeds)} feeds to {file}", file=sys.stderr)
+        else:
+            sys.stdout.write(text)
+        return 0
+    assert file is not None
+    try:
+        data = Path(file).read_bytes()
+    except OSError as exc:
+        print(f"newsbot opml import: cannot read {file}: {exc.strerror}", file=sys.stderr)
+        return 2
+    feeds = opml.read(data, file)
+    if not feeds:
+        print(f"newsbot opml import: no feed outlines (xmlUrl) in {file}", file=sys.stderr)
+        return 1
+    have = {f.url.rstrip("/") for f in settings.feeds}
+    new = [(url, name, None) for url, name in feeds if url.rstrip("/") not in have]
+    if not new:
+        print(f"newsbot: all {len(feeds)} feeds are already in {settings.path}",
+              file=sys.stderr)
+        return 0
+    edited = ConfigEditor(settings.path).add_feeds(new)
+    print(f"newsbot: {edited.note} of {len(feeds)} feeds into {edited.file}; a running "
+          "newsbot picks them up within seconds", file=sys.stderr)
+    return 0
+
+
+def _progress(total: int) -> Any:
+    """A tqdm bar on stderr when it is a terminal; None otherwise (logs, CI, pipes)."""
+    if not sys.stderr.isatty():
+        return None
+    from tqdm import tqdm
+
+    return tqdm(total=total, unit="feed", desc="polling", file=sys.stderr)
+
+
 def _run(settings: Settings, *, once: bool) -> int:
     from bot.service import Service
 
     service = Service(settings)
     if once:
-        reports = asyncio.run(service.run_once())
+        bar = _progress(len(settings.feeds))
+        try:
+            reports = asyncio.run(service.run_once(
+                (lambda _report: bar.update(1)) if bar is not None else None))
+        finally:
+            if bar is not None:
+                bar.close()
         failed = [r for r in reports if r.outcome in ("error", "gone")]
         print(f"newsbot: polled {len(reports)} feeds, {sum(r.queued for r in reports)} "
               f"posts queued, {service.sender.sent_count} sent, {len(failed)} feeds failing",
               file=sys.stderr)
         return 0
+    service.hard_exit_after = SHUTDOWN_GRACE
     asyncio.run(service.run_forever())
     return 0
 

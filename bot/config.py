@@ -52,10 +52,16 @@ def config_path(path: str | os.PathLike[str] | None = None,
 
 
 def load(path: str | os.PathLike[str] | None = None,
-         env: Mapping[str, str] = os.environ) -> Settings:
-    """Parse the file and the environment into Settings, or raise ConfigError."""
+         env: Mapping[str, str] = os.environ, *,
+         texts: Mapping[Path, str] | None = None) -> Settings:
+    """Parse the file and the environment into Settings, or raise ConfigError.
+
+    `texts` maps resolved paths to in-memory contents that stand in for those files: an
+    edit (bot.configedit) is validated exactly like the file, before anything is written.
+    """
     file = config_path(path, env)
-    doc = _read_yaml(file)
+    texts = texts or {}
+    doc = _read_yaml(file, texts)
     ctx = _Ctx(str(file))
     ctx.keys(doc, TOP_KEYS, "", None)
     base = file.resolve().parent
@@ -64,7 +70,7 @@ def load(path: str | os.PathLike[str] | None = None,
     every = ctx.value(defaults, "every", v.duration, timedelta(minutes=10), "defaults.every")
     lists: dict[str, tuple[str, ...]] = {}
     topics_src: dict[str, tuple[Any, Any, str]] = {}
-    for inc_file, inc in _includes(doc, ctx, base):
+    for inc_file, inc in _includes(doc, ctx, base, texts):
         inc_ctx = _Ctx(inc_file)
         inc_ctx.keys(inc, {"lists", "topics"}, "", None)
         _collect_lists(inc_ctx, inc, lists)
@@ -106,9 +112,10 @@ def load(path: str | os.PathLike[str] | None = None,
     )
 
 
-def _read_yaml(file: Path) -> Any:
+def _read_yaml(file: Path, texts: Mapping[Path, str] | None = None) -> Any:
     try:
-        text = file.read_text(encoding="utf-8")
+        override = (texts or {}).get(file.resolve())
+        text = override if override is not None else file.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(f"cannot read the config file: {exc.strerror or exc}",
                           file=str(file)) from None
@@ -176,15 +183,16 @@ def item_line(node: Any, index: int) -> int | None:
         return None
 
 
-def _includes(doc: Mapping[str, Any], ctx: _Ctx, base: Path) -> list[tuple[str, Any]]:
+def _includes(doc: Mapping[str, Any], ctx: _Ctx, base: Path,
+              texts: Mapping[Path, str]) -> list[tuple[str, Any]]:
     names: tuple[str, ...] = ctx.value(doc, "include", v.string_list, ())
     out = []
     for name in names:
         path = base / str(name)
-        if not path.is_file():
+        if not path.is_file() and path.resolve() not in texts:
             raise ctx.error("include", f"included file {name!r} not found (looked at {path})",
                             key_line(doc, "include"))
-        out.append((str(path), _read_yaml(path)))
+        out.append((str(path), _read_yaml(path, texts)))
     return out
 
 

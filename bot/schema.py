@@ -3,6 +3,7 @@
 feeds ─┬─< articles >── stories ─┬─< story_bands    (near-duplicate candidates by LSH band)
        │                         └─< outbox          (one row per destination × story × kind)
 leases (singleton work: the admin update reader, digests)
+state  (small key/value facts every process shares: posting paused, by whom)
 
 All timestamps are stored as timezone-aware UTC.
 """
@@ -145,4 +146,11 @@ leases = Table(
     Column("name", String(128), primary_key=True),
     Column("owner", String(64), nullable=False),
     Column("until", TS, nullable=False),
+)
+
+state = Table(
+    "state", metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+    Column("updated_at", TS, nullable=False),
 )

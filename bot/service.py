@@ -17,6 +17,7 @@ from typing import TextIO
 from apscheduler.executors.pool import ThreadPoolExecutor as APThreadPool
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from bot import ops
 from bot.article import ArticleFetcher
 from bot.deliver import ConsoleDeliverer, Deliverer, TelegramDeliverer, TokenRejected
 from bot.errors import DeliveryError
@@ -63,6 +64,8 @@ class Service:
         self.deliverer = make_deliverer(settings, out)
         self.sender = Sender(self.store, self.deliverer, settings.delivery, self.owner)
         self.stopping = False
+        self.started_at = utcnow()
+        self.hard_exit_after: float | None = None    # the CLI sets it: see admin_host
 
     # -- one cycle ---------------------------------------------------------------------------
     def poll_all(self, on_report: object = None) -> list[FeedReport]:
@@ -72,14 +75,15 @@ class Service:
             reports = []
             for fut in futures:
                 reports.append(fut.result())
+                ops.record_report(reports[-1])
                 if callable(on_report):
                     on_report(reports[-1])
         return reports
 
-    async def run_once(self) -> list[FeedReport]:
+    async def run_once(self, on_report: object = None) -> list[FeedReport]:
         await self._start_deliverer()
         try:
-            reports = await asyncio.to_thread(self.poll_all)
+            reports = await asyncio.to_thread(self.poll_all, on_report)
             deadline = utcnow() + ONCE_MAX_WAIT
             while True:
                 await self.sender.drain()
@@ -109,17 +113,23 @@ class Service:
                 self._schedule(feed.url, max(now, state.next_poll_at or now))
         self.scheduler.start()
         await self._start_deliverer()
+        from bot.admin_host import ServiceHost
+
+        self.host = ServiceHost(self)      # admin commands, config reload, /healthz
+        await self.host.start()
         log.info("newsbot running: %d feeds, %d topics", len(self.settings.feeds),
                  len(self.settings.topics))
         try:
             while not self.stopping:
-                await self.sender.drain()
+                if await self.host.may_send():       # not while an admin paused posting
+                    await self.sender.drain()
                 due = await asyncio.to_thread(self.store.outbox.next_due)
                 timeout = 30.0 if due is None else (due - utcnow()).total_seconds()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self.wake.wait(), max(0.2, min(timeout, 30.0)))
                 self.wake.clear()
         finally:
+            await self.host.stop()
             self.scheduler.shutdown(wait=False)
             await self.close()
             log.info("newsbot stopped")
@@ -133,6 +143,7 @@ class Service:
         if feed is None or self.stopping:
             return
         report = refresh_feed(self.ctx, feed, utcnow())
+        ops.record_report(report)
         if report.outcome == "gone":
             log.error("feed %s is gone (410); polling stopped. Remove it from the config",
                       url)
@@ -155,6 +166,10 @@ class Service:
         """SIGTERM: take no new work, let the in-flight send finish, release leases."""
         if not self.stopping:
             log.info("stopping: finishing in-flight work")
+            if self.hard_exit_after is not None:
+                from bot.admin_host import start_watchdog
+
+                start_watchdog(self.hard_exit_after)
         self.stopping = self.sender.stopping = True
         self.wake.set()
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from typing import TextIO
 
+from bot.admin_state import SharedState
 from bot.check import table
 from bot.models import utcnow
 from bot.settings import Settings
@@ -36,6 +37,10 @@ def status(settings: Settings, out: TextIO = sys.stdout) -> int:
         print(f"outbox: {store.outbox.pending()} pending; last post "
               f"{last:%Y-%m-%d %H:%M UTC}" if last else
               f"outbox: {store.outbox.pending()} pending; nothing posted yet", file=out)
+        paused = SharedState(store.engine).paused()
+        if paused is not None:
+            print(f"posting: PAUSED by {paused.by} since {paused.since:%Y-%m-%d %H:%M UTC} "
+                  "(send /resume to the bot)", file=out)
     finally:
         store.close()
     return 0

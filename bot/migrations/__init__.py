@@ -14,10 +14,17 @@ from collections.abc import Callable
 from sqlalchemy import Connection, Engine, func, inspect, select
 
 from bot.errors import StoreError
-from bot.schema import metadata, schema_version
+from bot.schema import metadata, schema_version, state
 
-LATEST = 1
-STEPS: dict[int, Callable[[Connection], None]] = {}
+LATEST = 2
+
+
+def _v2_state_table(conn: Connection) -> None:
+    """v2: the `state` key/value table (posting paused by /pause, shared by all processes)."""
+    state.create(conn, checkfirst=True)
+
+
+STEPS: dict[int, Callable[[Connection], None]] = {2: _v2_state_table}
 _LOCK_ID = 0x6E657773  # "news"
 
 

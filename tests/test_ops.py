@@ -1,0 +1,117 @@
+"""/healthz and /metrics from a running newsbot; logs on stdout as JSON without the token;
+the `run --once` progress bar in a terminal."""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import pty
+import socket
+import struct
+import subprocess
+import sys
+import termios
+import urllib.request
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from tests.conftest import ROOT
+from tests.feedgen import Item, rss
+from tests.running import start_newsbot, wait_for
+
+CHANNEL = "@ops_e2e"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def get(url: str) -> tuple[int, str]:
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    try:
+        with opener.open(url, timeout=10) as resp:
+            return resp.status, resp.read().decode()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode()
+
+
+def feed_with_a_match(feed_server) -> str:
+    when = datetime.now(UTC) + timedelta(minutes=1)
+    return feed_server.set_feed("/o.xml", rss([Item(
+        guid="o-1", title="Summit opens in Oslo", description="<p>Leaders meet.</p>",
+        published=when, link="https://news.example/o1")]))
+
+
+def test_healthz_and_metrics_are_served_on_health_port(feed_server, telegram_api,
+                                                       tmp_path: Path) -> None:
+    port = free_port()
+    config = tmp_path / "newsbot.yaml"
+    config.write_text(f'channel: "{CHANNEL}"\nhealth_port: {port}\n'
+                      f"feeds:\n  - url: {feed_with_a_match(feed_server)}\n"
+                      "topics:\n  summits:\n    terms: [summit]\n")
+    bot = start_newsbot(config, telegram_api, tmp_path)
+    try:
+        wait_for(lambda: telegram_api.texts(CHANNEL), "the post")
+        status, body = get(f"http://127.0.0.1:{port}/healthz")
+        health = json.loads(body)
+        assert status == 200 and health["status"] == "ok" and health["feeds"] == 1
+        assert health["paused"] is False
+        def counted() -> str | None:
+            text = get(f"http://127.0.0.1:{port}/metrics")[1]
+            return text if 'newsbot_posts_sent_total{kind="post"} 1.0' in text else None
+
+        metrics = wait_for(counted, "the post to be counted")
+        for line in ('newsbot_feeds_polled_total{outcome="ok"} 1.0',
+                     "newsbot_items_parsed_total 1.0",
+                     'newsbot_matches_total{topic="summits"} 1.0',
+                     "newsbot_outbox_pending ", "newsbot_telegram_429_total 0.0",
+                     "newsbot_publish_to_post_seconds_count 1.0"):
+            assert line in metrics, line
+        assert get(f"http://127.0.0.1:{port}/nope")[0] == 404
+    finally:
+        assert bot.terminate() == 0, bot.log
+
+
+def test_logs_are_json_lines_on_stdout_and_never_contain_the_token(
+        feed_server, telegram_api, tmp_path: Path) -> None:
+    config = tmp_path / "newsbot.yaml"
+    # DEBUG: PTB logs its request URLs, which contain the token, at this level.
+    config.write_text(f'channel: "{CHANNEL}"\nadmins: [5]\nlog: {{json: true, level: DEBUG}}\n'
+                      f"feeds:\n  - url: {feed_with_a_match(feed_server)}\n"
+                      "topics:\n  summits:\n    terms: [summit]\n")
+    bot = start_newsbot(config, telegram_api, tmp_path, ready="admin commands on")
+    telegram_api.push_message(6, 6, "/status")               # a refusal gets logged too
+    wait_for(lambda: telegram_api.texts(CHANNEL) and telegram_api.texts(6), "post and reply")
+    assert bot.terminate() == 0
+    log = bot.log
+    secret = telegram_api.token.split(":", 1)[1]
+    assert telegram_api.token not in log and secret not in log
+    records = [json.loads(line) for line in log.splitlines() if line.strip()]
+    assert {"time", "level", "logger", "message"} <= set(records[0])
+    assert any("refused" in r["message"] for r in records)
+
+
+def test_run_once_shows_a_progress_bar_in_a_terminal(feed_server, tmp_path: Path) -> None:
+    config = tmp_path / "newsbot.yaml"
+    config.write_text(f'channel: "{CHANNEL}"\nfeeds:\n  - url: {feed_with_a_match(feed_server)}\n'
+                      "topics:\n  summits:\n    terms: [summit]\n")
+    env = {k: v for k, v in os.environ.items() if k != "TELEGRAM_BOT_TOKEN"}
+    env.update(NEWSBOT_CONFIG=str(config), DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite'}",
+               NO_PROXY="127.0.0.1,localhost")
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))  # 100 columns
+    proc = subprocess.run([sys.executable, "-m", "bot", "run", "--once"], cwd=ROOT, env=env,
+                          stdout=subprocess.DEVNULL, stderr=slave, timeout=120)
+    os.close(slave)
+    out = b""
+    try:
+        while chunk := os.read(master, 65536):
+            out += chunk
+    except OSError:                       # EIO: the terminal's other end is closed
+        pass
+    os.close(master)
+    assert proc.returncode == 0
+    assert "polling: 100%" in out.decode(errors="replace") and "1/1" in out.decode()

@@ -43,7 +43,9 @@ POLLING = {"workers": v.positive_int, "per_host": v.positive_int, "jitter": floa
            "read_timeout": float, "total_timeout": float}
 DELIVERY = {"per_chat_per_minute": v.positive_int, "per_second": v.positive_int,
             "preview": v.boolean, "digest_after": v.positive_int, "quiet_hours": v.quiet_hours,
-            "timezone": str, "edit_interval": v.duration, "digests": None}
+            "timezone": str, "edit_interval": v.duration, "digests": None,
+            "retry_base": v.duration, "retry_max": v.duration,
+            "unavailable_retry": v.duration, "lease": v.duration}
 
 
 def config_path(path: str | os.PathLike[str] | None = None,

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from bot import schedule
+from bot import digest, schedule
 from bot.article import ArticleFetcher, is_teaser
 from bot.dedupe import StoryFingerprint, fingerprint, same_story
 from bot.errors import FeedError, FeedGone
@@ -145,8 +145,9 @@ def _record_article(ctx: Context, feed: FeedConfig, article: Article, summary: s
               "summary": summary, "published": _iso(article.published),
               "topics": [h.topic for h in hits],
               "terms": list(dict.fromkeys(t for h in hits for t in h.terms))}
-    items = [OutboxItem(chat=chat, kind="post", topic=topics[0],
-                        body=_render(render, topics=topics, now=now), not_before=now)
+    # A post now, or a row waiting for its topic's scheduled digest (bot.digest).
+    items = [digest.queue_item(chat, topics, _render(render, topics=topics, now=now),
+                               ctx.settings.delivery, now)
              for chat, topics in _destinations(ctx.settings, feed, hits).items()]
     new_story = NewStory(url_key=fp.url_key, title_key=fp.title_key, signature=fp.signature,
                          bands=fp.bands, render=render)

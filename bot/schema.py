@@ -4,6 +4,7 @@ feeds ─┬─< articles >── stories ─┬─< story_bands    (near-duplic
        │                         └─< outbox          (one row per destination × story × kind)
 leases (singleton work: the admin update reader, digests)
 state  (small key/value facts every process shares: posting paused, by whom)
+chat_aliases (a configured chat that migrated to a supergroup -> its new id)
 
 All timestamps are stored as timezone-aware UTC.
 """
@@ -74,6 +75,7 @@ feeds = Table(
     Column("gone", Boolean, nullable=False, default=False),
     Column("moved_to", Text),
     Column("poll_count", Integer, nullable=False, default=0),
+    Column("publish_interval", Integer),            # seconds between items (every: auto)
     Column("lease_owner", String(64)),
     Column("lease_until", TS),
 )
@@ -84,7 +86,7 @@ stories = Table(
     Column("created_at", TS, nullable=False),
     Column("url_key", Text),
     Column("title_key", Text),
-    Column("signature", Text, nullable=False),      # MinHash, hex-joined
+    Column("signature", Text, nullable=False),      # dedupe.StoryFingerprint.dumps()
     Column("render", Text, nullable=False),         # JSON: what the post was rendered from
     Index("ix_stories_url_key", "url_key"),
     Index("ix_stories_title_key", "title_key"),
@@ -121,8 +123,8 @@ outbox = Table(
     "outbox", metadata,
     Column("id", ID, primary_key=True, autoincrement=True),
     Column("chat", Text, nullable=False),           # as configured: @name or numeric id
-    Column("story_id", ID, ForeignKey("stories.id", ondelete="CASCADE"), nullable=False),
-    Column("kind", String(16), nullable=False),     # post | edit | digest
+    Column("story_id", ID, ForeignKey("stories.id", ondelete="CASCADE")),  # NULL: alert
+    Column("kind", String(16), nullable=False),     # post | edit | digest | alert
     Column("topic", Text),
     Column("body", Text, nullable=False),
     Column("state", String(16), nullable=False),    # pending | sent | folded | failed
@@ -153,4 +155,11 @@ state = Table(
     Column("key", String(64), primary_key=True),
     Column("value", Text, nullable=False),
     Column("updated_at", TS, nullable=False),
+)
+
+chat_aliases = Table(
+    "chat_aliases", metadata,
+    Column("chat", Text, primary_key=True),         # as configured / as queued before
+    Column("new_chat", Text, nullable=False),       # where Telegram says it lives now
+    Column("created_at", TS, nullable=False),
 )

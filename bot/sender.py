@@ -174,10 +174,10 @@ class Sender:
                                         [r.story_id for r in rows if r.story_id is not None])
         items = [(r.topic, *links.get(r.story_id or 0, ("(untitled)", None))) for r in rows]
         text, n = digest.fit_digest(items)
-        taken, rest = list(rows[:n]), [r.id for r in rows[n:]]
+        taken, rest = list(rows[:n]), [r.id for r in rows[max(n, 1):]]
         await asyncio.to_thread(outbox.defer, rest, self.owner, not_before=self.clock())
-        if not taken:
-            return False
+        if not taken:                        # cannot happen with titles capped: post it
+            return await self._send_one(rows[0])
         try:
             msg = await self._deliver(chat, text, quiet=True)
         except DeliveryError as exc:

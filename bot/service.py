@@ -62,7 +62,8 @@ class Service:
         self.store.ensure_feeds((f.url for f in settings.feeds), utcnow())
         self.ctx = build_context(settings, self.store)
         self.deliverer = make_deliverer(settings, out)
-        self.sender = Sender(self.store, self.deliverer, settings.delivery, self.owner)
+        self.sender = Sender(self.store, self.deliverer, settings.delivery, self.owner,
+                             operator_chat=settings.operator_chat)
         self.stopping = False
         self.started_at = utcnow()
         self.hard_exit_after: float | None = None    # the CLI sets it: see admin_host
@@ -87,7 +88,7 @@ class Service:
             deadline = utcnow() + ONCE_MAX_WAIT
             while True:
                 await self.sender.drain()
-                due = await asyncio.to_thread(self.store.outbox.next_due)
+                due = await self.sender.next_wake()
                 if due is None or due > deadline:
                     break
                 await asyncio.sleep(max(0.05, (due - utcnow()).total_seconds()))
@@ -123,7 +124,7 @@ class Service:
             while not self.stopping:
                 if await self.host.may_send():       # not while an admin paused posting
                     await self.sender.drain()
-                due = await asyncio.to_thread(self.store.outbox.next_due)
+                due = await self.sender.next_wake()
                 timeout = 30.0 if due is None else (due - utcnow()).total_seconds()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self.wake.wait(), max(0.2, min(timeout, 30.0)))

@@ -77,6 +77,10 @@ class DeliverySettings:
     timezone: str = "UTC"
     edit_interval: timedelta = timedelta(minutes=5)   # throttle for "Also:" edits
     digests: tuple[tuple[str, str], ...] = ()         # (topic, "hourly" | "daily")
+    retry_base: timedelta = timedelta(seconds=5)      # network/5xx backoff: base, doubling
+    retry_max: timedelta = timedelta(minutes=10)      # ... up to this, forever
+    unavailable_retry: timedelta = timedelta(minutes=30)  # 403 / chat not found: retry slowly
+    lease: timedelta = timedelta(seconds=60)          # a claimed row is ours this long
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 from html import unescape
 
+from bot.metrics import REGISTRY
 from bot.models import utcnow
 from bot.sender import EDIT_WAIT, WINDOW
 from bot.store import ArticleRecord, OutboxItem
@@ -85,7 +86,9 @@ def test_retry_after_pauses_only_that_chat_and_is_honoured(
     queue(store, range(10, 13), "@other_chat", now=now)
     telegram_api.flood(times=1, retry_after=1)     # the first request, to CHAT
     sender = make_sender(store, telegram_api)
+    counted = REGISTRY.get_sample_value("newsbot_telegram_429_total") or 0
     run(sender, lambda: drain_until_empty(sender))
+    assert REGISTRY.get_sample_value("newsbot_telegram_429_total") == counted + 1
     calls = sends(telegram_api)
     flooded = [r for r in calls if r.status == 429]
     assert len(flooded) == 1 and flooded[0].params["chat_id"] == CHAT

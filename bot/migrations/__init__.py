@@ -14,9 +14,10 @@ from collections.abc import Callable
 from sqlalchemy import Connection, Engine, func, inspect, select
 
 from bot.errors import StoreError
+from bot.migrations import v3_polling, v4_chat_aliases
 from bot.schema import metadata, schema_version, state
 
-LATEST = 2
+LATEST = 4
 
 
 def _v2_state_table(conn: Connection) -> None:
@@ -24,7 +25,9 @@ def _v2_state_table(conn: Connection) -> None:
     state.create(conn, checkfirst=True)
 
 
-STEPS: dict[int, Callable[[Connection], None]] = {2: _v2_state_table}
+STEPS: dict[int, Callable[[Connection], None]] = {2: _v2_state_table,
+                                                  3: v3_polling.upgrade,
+                                                  4: v4_chat_aliases.upgrade}
 _LOCK_ID = 0x6E657773  # "news"
 
 

@@ -11,6 +11,7 @@ from datetime import datetime
 
 from sqlalchemy import Engine, delete, select
 
+from bot.db import dialect_insert, reader_of
 from bot.schema import state
 
 PAUSED = "posting_paused"
@@ -25,16 +26,15 @@ class Paused:
 class SharedState:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self.reader = reader_of(engine)
 
     def get(self, key: str) -> tuple[str, datetime] | None:
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             row = conn.execute(select(state.c.value, state.c.updated_at)
                                .where(state.c.key == key)).first()
         return (str(row[0]), row[1]) if row else None
 
     def set(self, key: str, value: str, now: datetime) -> None:
-        from bot.store import dialect_insert
-
         with self.engine.begin() as conn:
             conn.execute(dialect_insert(conn, state).values(key=key, value=value, updated_at=now)
                          .on_conflict_do_update(index_elements=["key"],

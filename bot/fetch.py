@@ -133,6 +133,7 @@ def _get(url: str, headers: dict[str, str], limits: FetchLimits,
             raise _deadline_error(url, limits)
         log.debug("GET %s", redact(current))
         resp = _send(session, url, current, headers, limits, remaining)
+        complete = False        # the whole response was read: the connection can be reused
         try:
             status = resp.status_code
             if status in _REDIRECTS and resp.headers.get("Location"):
@@ -155,10 +156,17 @@ def _get(url: str, headers: dict[str, str], limits: FetchLimits,
                 continue
             hdrs = {k.lower(): v for k, v in resp.headers.items()}
             if status == 304 and conditional:
+                complete = True     # RFC 9110 §15.4.5: a 304 has no content
                 return NotModified(url=current, headers=hdrs)
             _check_status(url, status, hdrs)
             body = _read_body(url, resp, limits, deadline)
+            complete = True
         finally:
+            # Keep-alive: a fully read response goes back to the pool (resp.close() alone
+            # would drop the socket, since requests never saw us consume the stream); a
+            # partly read one (cap, deadline, error) must close it.
+            if complete:
+                resp.raw.release_conn()
             resp.close()
         return Fetched(url=current, status=status, body=body, headers=hdrs,
                        etag=hdrs.get("etag"), last_modified=hdrs.get("last-modified"),

@@ -7,7 +7,6 @@ raises and never trusts structure: it only records text and where blocks begin a
 from __future__ import annotations
 
 import re
-import unicodedata
 from html.parser import HTMLParser
 
 # Elements whose boundaries are line breaks in the rendered page.
@@ -69,8 +68,12 @@ def html_to_text(html: str) -> str:
     return "\n".join(line for line in lines if line)
 
 
+# Unicode category Cc except tab and newline: C0 controls, DEL and the C1 block.
+_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
 def _strip_controls(s: str) -> str:
-    return "".join(c for c in s if c in "\t\n" or unicodedata.category(c) != "Cc")
+    return _CONTROLS.sub("", s)
 
 
 # Words whose trailing period does not end a sentence. Lower-case, without the period.

@@ -12,12 +12,14 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Engine, and_, delete, or_, select, update
 
+from bot.db import dialect_insert, reader_of
 from bot.schema import feeds, leases
 
 
 class LeaseStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self.reader = reader_of(engine)
 
     def claim_feed(self, url: str, owner: str, now: datetime, ttl: timedelta) -> bool:
         """Take the feed if it is due and nobody else holds it. One conditional UPDATE:
@@ -44,8 +46,6 @@ class LeaseStore:
 
     def acquire(self, name: str, owner: str, now: datetime, ttl: timedelta) -> bool:
         """Take or renew the named lease; False while another live owner holds it."""
-        from bot.store import dialect_insert
-
         with self.engine.begin() as conn:
             stmt = dialect_insert(conn, leases).values(name=name, owner=owner, until=now + ttl)
             stmt = stmt.on_conflict_do_update(
@@ -61,6 +61,6 @@ class LeaseStore:
                                                    leases.c.owner == owner)))
 
     def holder(self, name: str, now: datetime) -> str | None:
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             return conn.execute(select(leases.c.owner).where(
                 leases.c.name == name, leases.c.until >= now)).scalar()

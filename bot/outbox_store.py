@@ -56,7 +56,7 @@ class OutboxStore:
         (`chat_aliases`). A post is unique per chat and story; an edit row is reused: its
         body is replaced and it is pending again, keeping an earlier due time if it was
         still pending (throttled, not pushed back by every new source)."""
-        from bot.store import dialect_insert
+        from bot.db import dialect_insert
 
         aliases = dict(conn.execute(select(chat_aliases.c.chat, chat_aliases.c.new_chat).where(
             chat_aliases.c.chat.in_({i.chat for i in items}))).all()) if items else {}
@@ -227,7 +227,7 @@ class OutboxStore:
     def reassign_chat(self, old: str, new: str, now: datetime) -> None:
         """ChatMigrated: the group became a supergroup with a new id; follow it, for the
         rows waiting now (`chat_aliases` sends later ones there too)."""
-        from bot.store import dialect_insert
+        from bot.db import dialect_insert
 
         with self.engine.begin() as conn:
             conn.execute(dialect_insert(conn, chat_aliases).values(

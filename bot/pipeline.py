@@ -10,23 +10,26 @@ from __future__ import annotations
 
 import html
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from typing import Any
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
-from bot import digest, schedule
+from bot import alerts, digest, metrics, schedule
 from bot.article import ArticleFetcher, is_teaser
 from bot.dedupe import StoryFingerprint, fingerprint, same_story
-from bot.errors import FeedError, FeedGone
+from bot.errors import FeedError, FeedGone, FetchTimeout, NetworkError
 from bot.fetch import FetchLimits, fetch
 from bot.format import render_post
 from bot.match import Matcher
-from bot.models import Article, Fetched, Match, NotModified
+from bot.models import Article, Fetched, Match, NotModified, ParsedFeed
 from bot.parse import parse
 from bot.settings import FeedConfig, Settings
 from bot.store import ArticleRecord, NewStory, OutboxItem, Store
-from bot.summarize import feed_boilerplate, summarize
+from bot.summarize import feed_boilerplate, quick_text, summarize
+
+if TYPE_CHECKING:
+    from bot.poller import OutageDetector
 
 log = logging.getLogger("newsbot.pipeline")
 
@@ -56,6 +59,8 @@ class Context:
     matcher: Matcher
     limits: FetchLimits
     session: Any = None          # a shared requests.Session (connection pooling)
+    parse: Callable[..., ParsedFeed] = parse     # bot.poller may run it in worker processes
+    outage: OutageDetector | None = None         # our own network down: failures don't count
     articles: ArticleFetcher | None = None   # for feeds with fetch_article: true
 
 
@@ -64,13 +69,20 @@ def refresh_feed(ctx: Context, feed: FeedConfig, now: datetime) -> FeedReport:
     report = FeedReport(url=feed.url)
     state = ctx.store.feed_state(feed.url)
     try:
-        result = fetch(feed.url, etag=state.etag, last_modified=state.last_modified,
-                       body_hash=state.body_hash, limits=ctx.limits, session=ctx.session)
+        # After a 301/308 the stored URL is polled; the config still names the old one.
+        result = fetch(state.moved_to or feed.url, etag=state.etag,
+                       last_modified=state.last_modified, body_hash=state.body_hash,
+                       limits=ctx.limits, session=ctx.session)
         if isinstance(result, NotModified):
-            report.outcome = "not_modified"
+            # 304, or a 200 whose body hashes as before (the server ignored our
+            # validators): either way nothing to parse.
+            report.outcome = "unchanged" if _body_was_sent(result) else "not_modified"
             _record_success(ctx, feed, state, result, None, now, report)
             return report
-        parsed = parse(result.body, result.headers, result.url, source=feed.name)
+        parsed = ctx.parse(result.body, dict(result.headers), result.url, source=feed.name)
+        if parsed.bozo:
+            log.warning("feed %s is not well-formed (%s); keeping the %d item(s) the tolerant "
+                        "parser recovered", feed.url, parsed.bozo, len(parsed.articles))
     except FeedError as exc:
         _record_failure(ctx, feed, state, exc, now, report)
         return report
@@ -80,15 +92,23 @@ def refresh_feed(ctx: Context, feed: FeedConfig, now: datetime) -> FeedReport:
     unseen = ctx.store.unseen_keys(feed.url, [a.key for a in articles])
     fresh = [a for a in articles if a.key in unseen]
     report.new = len(fresh)
-    boilerplate = feed_boilerplate([a.summary_html for a in parsed.articles])
-    postable = _postable(ctx, fresh, boilerplate, first_poll=state.poll_count == 0,
+    first_poll = state.poll_count == 0
+    # Boilerplate detection reads every item: only worth it when something may be posted.
+    boilerplate = (feed_boilerplate([a.summary_html for a in parsed.articles])
+                   if fresh and (not first_poll or ctx.settings.backfill) else frozenset())
+    postable = _postable(ctx, fresh, boilerplate, first_poll=first_poll,
                          since=state.created_at or now)
+    seen: list[ArticleRecord] = []      # no topic matched: recorded together, one transaction
     for article in fresh:
         wanted = article.key in postable
-        summary = _summary(ctx, feed, article, boilerplate, full_text=wanted)
+        summary = (_summary(ctx, feed, article, boilerplate) if wanted
+                   else quick_text(article.summary_html))
         hits = ctx.matcher.match(article.title, summary) if wanted else []
-        _record_article(ctx, feed, article, summary, hits, now, report)
-    _record_success(ctx, feed, state, result, parsed.ttl_minutes, now, report)
+        _record_article(ctx, feed, article, summary, hits, now, report, seen)
+    ctx.store.record_seen(feed.url, seen, now)
+    metrics.ITEMS_PARSED.inc(len(articles))
+    _record_success(ctx, feed, state, result, parsed.ttl_minutes, now, report,
+                    schedule.publishing_interval(a.published for a in articles))
     return report
 
 
@@ -101,11 +121,11 @@ def oldest_first(articles: Sequence[Article]) -> list[Article]:
         a.published for a in ordered) else ordered
 
 
-def _summary(ctx: Context, feed: FeedConfig, article: Article, boilerplate: frozenset[str],
-             *, full_text: bool) -> str:
+def _summary(ctx: Context, feed: FeedConfig, article: Article,
+             boilerplate: frozenset[str]) -> str:
     """Clean lead sentences; from the article page when the feed gives only a teaser."""
     summary = summarize(article.summary_html, boilerplate=boilerplate, title=article.title)
-    if full_text and feed.fetch_article and ctx.articles and article.link and is_teaser(summary):
+    if feed.fetch_article and ctx.articles and article.link and is_teaser(summary):
         text = ctx.articles.text(article.link)
         if text:
             return summarize(html.escape(text), title=article.title) or summary
@@ -127,16 +147,18 @@ def _postable(ctx: Context, fresh: list[Article], boilerplate: frozenset[str], *
 
 
 def _record_article(ctx: Context, feed: FeedConfig, article: Article, summary: str,
-                    hits: list[Match], now: datetime, report: FeedReport) -> None:
+                    hits: list[Match], now: datetime, report: FeedReport,
+                    seen: list[ArticleRecord]) -> None:
     record = ArticleRecord(key=article.key, url=article.link, title=article.title,
                            summary=summary, source=article.source,
                            published_at=article.published, topics=tuple(h.topic for h in hits))
     if not hits:
-        ctx.store.record_article(feed.url, record, now)
+        seen.append(record)
         return
     report.matched += 1
     report.topics.extend(h.topic for h in hits)
-    fp = fingerprint(article.title, summary, article.link)
+    # Undated items are dated by when we first saw them: reports of one event arrive together.
+    fp = fingerprint(article.title, summary, article.link, published=article.published or now)
     story = _same_story(ctx, fp, now)
     if story is not None:
         _record_duplicate(ctx, feed, record, story.id, story.render, now, report)
@@ -149,7 +171,7 @@ def _record_article(ctx: Context, feed: FeedConfig, article: Article, summary: s
     items = [digest.queue_item(chat, topics, _render(render, topics=topics, now=now),
                                ctx.settings.delivery, now)
              for chat, topics in _destinations(ctx.settings, feed, hits).items()]
-    new_story = NewStory(url_key=fp.url_key, title_key=fp.title_key, signature=fp.signature,
+    new_story = NewStory(url_key=fp.url_key, title_key=fp.title_key, fingerprint=fp.dumps(),
                          bands=fp.bands, render=render)
     if ctx.store.record_article(feed.url, record, now, new_story=new_story, outbox=items):
         report.queued += len(items)
@@ -158,9 +180,7 @@ def _record_article(ctx: Context, feed: FeedConfig, article: Article, summary: s
 def _same_story(ctx: Context, fp: StoryFingerprint, now: datetime) -> Any:
     since = now - ctx.settings.dedupe_window
     for row in ctx.store.story_candidates(fp.url_key, fp.title_key, fp.bands, since):
-        other = StoryFingerprint(url_key=row.url_key, title_key=row.title_key,
-                                 signature=row.signature, bands=())
-        if same_story(fp, other):
+        if same_story(fp, StoryFingerprint.loads(row.fingerprint)):
             return row
     return None
 
@@ -203,36 +223,81 @@ def _iso(when: datetime | None) -> str | None:
     return when.isoformat() if when else None
 
 
+def _body_was_sent(result: NotModified) -> bool:
+    """A NotModified built from a 200 (unchanged body hash) rather than a 304: a 304 carries
+    no content (RFC 9110 §15.4.5), so no Content-Length/Transfer-Encoding/Content-Type."""
+    status = getattr(result, "status", None)
+    if status is not None:
+        return bool(status != 304)
+    return any(h in result.headers for h in ("content-length", "transfer-encoding",
+                                             "content-type"))
+
+
 def _record_success(ctx: Context, feed: FeedConfig, state: Any, result: Fetched | NotModified,
-                    ttl_minutes: int | None, now: datetime, report: FeedReport) -> None:
-    if isinstance(result, Fetched) and result.moved_to:
-        log.warning("feed %s moved permanently to %s; update the config", feed.url,
-                    result.moved_to)
-    if state.alerted:
-        log.warning("feed %s recovered after %d failures", feed.url, state.error_count)
+                    ttl_minutes: int | None, now: datetime, report: FeedReport,
+                    publish_interval: timedelta | None = None) -> None:
+    if ctx.outage is not None:
+        ctx.outage.record(now, network_failure=False)
     values: dict[str, Any] = {"last_attempt": now, "last_success": now, "error_count": 0,
                               "failing_since": None, "last_error": None, "alerted": False,
                               "poll_count": state.poll_count + 1}
     if isinstance(result, Fetched):
         values.update(etag=result.etag, last_modified=result.last_modified,
-                      body_hash=result.body_hash, moved_to=result.moved_to)
+                      body_hash=result.body_hash)
+        if result.moved_to and result.moved_to != state.moved_to:
+            values["moved_to"] = result.moved_to
+            log.warning("feed %s moved permanently (301/308) to %s; polling the new URL from "
+                        "now on. Update your config: replace %s with %s", feed.url,
+                        result.moved_to, feed.url, result.moved_to)
+        if publish_interval is not None:
+            values["publish_interval"] = int(publish_interval.total_seconds())
+    if state.alerted:
+        log.warning("feed %s recovered after %d failures", feed.url, state.error_count)
+        alerts.send(ctx.store, ctx.settings.operator_chat,
+                    f"✅ Feed recovered: {feed.name or feed.url} (after {state.error_count} "
+                    "failed polls)", now)
+    interval = values.get("publish_interval", state.publish_interval)
     report.next_poll_at = values["next_poll_at"] = schedule.next_poll(
-        now, every=feed.every or ctx.settings.every, polling=ctx.settings.polling,
+        now, every=feed.every, polling=ctx.settings.polling,
         headers=getattr(result, "headers", {}), ttl_minutes=ttl_minutes, error_count=0,
-        seed=feed.url)
+        seed=feed.url, publish_interval=timedelta(seconds=interval) if interval else None)
     ctx.store.update_feed(feed.url, **values)
+    metrics.FEEDS_POLLED.labels(report.outcome).inc()
 
 
 def _record_failure(ctx: Context, feed: FeedConfig, state: Any, exc: FeedError,
                     now: datetime, report: FeedReport) -> None:
-    report.outcome, report.error = ("gone" if isinstance(exc, FeedGone) else "error"), str(exc)
+    gone = isinstance(exc, FeedGone)
+    report.outcome, report.error = ("gone" if gone else "error"), str(exc)
+    metrics.FEEDS_POLLED.labels(report.outcome).inc()
+    metrics.FEED_FAILURES.inc()
+    network = isinstance(exc, NetworkError | FetchTimeout)
+    if ctx.outage is not None and ctx.outage.record(now, network_failure=network) and network:
+        # Our network, not this feed: retry soon, and count nothing toward backoff/alerts.
+        log.info("feed %s: %s (our network is down: not counted)", feed.url, exc)
+        report.next_poll_at = now + schedule.jittered(
+            max(schedule.OUTAGE_RETRY, ctx.settings.polling.min_interval / 2),
+            ctx.settings.polling.jitter, feed.url, now)
+        ctx.store.update_feed(feed.url, last_attempt=now, last_error=str(exc)[:500],
+                              next_poll_at=report.next_poll_at)
+        return
     errors = state.error_count + 1
+    failing_since = state.failing_since or now
     log.warning("feed %s failed (%d in a row): %s", feed.url, errors, exc)
+    interval = state.publish_interval
     report.next_poll_at = schedule.next_poll(
-        now, every=feed.every or ctx.settings.every, polling=ctx.settings.polling,
+        now, every=feed.every, polling=ctx.settings.polling,
         headers={}, ttl_minutes=None, error_count=errors, seed=feed.url,
-        retry_after=getattr(exc, "retry_after", None))
+        retry_after=getattr(exc, "retry_after", None),
+        publish_interval=timedelta(seconds=interval) if interval else None)
+    alerted = state.alerted
+    if not alerted and (gone or now - failing_since >= ctx.settings.polling.alert_after):
+        alerted = True
+        what = "is gone (410): polling stopped" if gone else (
+            f"has been failing since {failing_since:%Y-%m-%d %H:%M} UTC ({errors} polls)")
+        log.error("ALERT: feed %s %s: %s", feed.url, what, exc)
+        alerts.send(ctx.store, ctx.settings.operator_chat,
+                    f"⚠️ Feed {feed.name or feed.url} {what}.\n{exc}", now)
     ctx.store.update_feed(feed.url, last_attempt=now, error_count=errors,
-                          failing_since=state.failing_since or now, last_error=str(exc)[:500],
-                          gone=isinstance(exc, FeedGone), next_poll_at=report.next_poll_at)
-
+                          failing_since=failing_since, last_error=str(exc)[:500],
+                          gone=gone, alerted=alerted, next_poll_at=report.next_poll_at)

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import os
 import signal
 import socket
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from typing import TextIO
 
@@ -19,18 +19,21 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from bot import ops
 from bot.article import ArticleFetcher
-from bot.deliver import ConsoleDeliverer, Deliverer, TelegramDeliverer, TokenRejected
+from bot.console import ConsoleDeliverer
+from bot.deliver import Deliverer, TelegramDeliverer, TokenRejected
 from bot.errors import DeliveryError
 from bot.fetch import FetchLimits, make_session
 from bot.match import Matcher, Topic
 from bot.models import utcnow
-from bot.pipeline import Context, FeedReport, refresh_feed
+from bot.pipeline import Context, FeedReport
+from bot.poller import HostLimiter, OutageDetector, ParsePool, poll_cycle, poll_one
 from bot.sender import Sender
 from bot.settings import Settings
 from bot.store import Store
 
 log = logging.getLogger("newsbot")
 ONCE_MAX_WAIT = timedelta(seconds=60)   # --once waits this long for retries that are due soon
+PARSE_POOL_MIN_FEEDS = 20   # fewer feeds: parsing inline costs less than starting processes
 
 
 def build_context(settings: Settings, store: Store) -> Context:
@@ -42,8 +45,10 @@ def build_context(settings: Settings, store: Store) -> Context:
     session = make_session(pool_size=p.workers * 2)
     articles = (ArticleFetcher(limits, session) if any(f.fetch_article for f in settings.feeds)
                 else None)
+    # "Every feed failing at once" needs a few feeds to tell us from them.
+    outage = OutageDetector(min_samples=min(5, max(2, len(settings.feeds))))
     return Context(settings=settings, store=store, matcher=matcher, limits=limits,
-                   session=session, articles=articles)
+                   session=session, articles=articles, outage=outage)
 
 
 def make_deliverer(settings: Settings, out: TextIO | None = None) -> Deliverer:
@@ -61,6 +66,7 @@ class Service:
         self.store.migrate()
         self.store.ensure_feeds((f.url for f in settings.feeds), utcnow())
         self.ctx = build_context(settings, self.store)
+        self.limiter = HostLimiter(settings.polling.per_host)
         self.deliverer = make_deliverer(settings, out)
         self.sender = Sender(self.store, self.deliverer, settings.delivery, self.owner,
                              operator_chat=settings.operator_chat)
@@ -70,16 +76,20 @@ class Service:
 
     # -- one cycle ---------------------------------------------------------------------------
     def poll_all(self, on_report: object = None) -> list[FeedReport]:
+        def report(r: FeedReport) -> None:
+            ops.record_report(r)
+            if callable(on_report):
+                on_report(r)
+
         feeds = [f for f in self.settings.feeds if not self.store.feed_state(f.url).gone]
-        with ThreadPoolExecutor(self.settings.polling.workers) as pool:
-            futures = [pool.submit(refresh_feed, self.ctx, f, utcnow()) for f in feeds]
-            reports = []
-            for fut in futures:
-                reports.append(fut.result())
-                ops.record_report(reports[-1])
-                if callable(on_report):
-                    on_report(reports[-1])
-        return reports
+        pool = ParsePool() if len(feeds) >= PARSE_POOL_MIN_FEEDS else None
+        try:
+            return poll_cycle(self.ctx, feeds, workers=self.settings.polling.workers,
+                              limiter=self.limiter, parse_pool=pool,
+                              on_report=report)
+        finally:
+            if pool is not None:
+                pool.close()
 
     async def run_once(self, on_report: object = None) -> list[FeedReport]:
         await self._start_deliverer()
@@ -107,10 +117,17 @@ class Service:
             executors={"default": APThreadPool(self.settings.polling.workers)},
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
             timezone="UTC")
+        self.parse_pool = ParsePool() if len(self.settings.feeds) >= PARSE_POOL_MIN_FEEDS \
+            else None
+        if self.parse_pool is not None:
+            self.ctx = dataclasses.replace(self.ctx, parse=self.parse_pool)
         now = utcnow()
         for feed in self.settings.feeds:
             state = self.store.feed_state(feed.url)
-            if not state.gone:
+            if state.gone:
+                log.warning("feed %s is gone (410) and not polled; remove it from the config",
+                            feed.url)
+            else:
                 self._schedule(feed.url, max(now, state.next_poll_at or now))
         self.scheduler.start()
         await self._start_deliverer()
@@ -132,6 +149,8 @@ class Service:
         finally:
             await self.host.stop()
             self.scheduler.shutdown(wait=False)
+            if self.parse_pool is not None:
+                self.parse_pool.close()
             await self.close()
             log.info("newsbot stopped")
 
@@ -143,7 +162,7 @@ class Service:
         feed = self.ctx.settings.feed(url)
         if feed is None or self.stopping:
             return
-        report = refresh_feed(self.ctx, feed, utcnow())
+        report = poll_one(self.ctx, feed, self.limiter)
         ops.record_report(report)
         if report.outcome == "gone":
             log.error("feed %s is gone (410); polling stopped. Remove it from the config",

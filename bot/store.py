@@ -11,53 +11,18 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.db import engine_for, reader_of, upsert_ignore
 from bot.errors import StoreError
 from bot.lease_store import LeaseStore
 from bot.migrations import migrate
 from bot.models import FeedState
 from bot.outbox_store import OutboxStore
 from bot.schema import articles, feeds, stories, story_bands
-
-
-def engine_for(url: str) -> Engine:
-    """`postgresql://` uses psycopg 3; SQLite gets WAL, a busy timeout and BEGIN IMMEDIATE."""
-    if url.startswith(("postgres://", "postgresql://")):
-        url = "postgresql+psycopg://" + url.split("://", 1)[1]
-        return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
-    if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, connect_args={"timeout": 30})
-
-    @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
-        dbapi_conn.isolation_level = None  # we issue BEGIN ourselves, below
-        for pragma in ("journal_mode=WAL", "busy_timeout=30000", "foreign_keys=ON",
-                       "synchronous=NORMAL"):
-            dbapi_conn.execute(f"PRAGMA {pragma}")
-
-    @event.listens_for(engine, "begin")
-    def _on_begin(conn: Connection) -> None:
-        # Take the write lock up front: two writers never deadlock upgrading a read lock.
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
-
-    return engine
-
-
-def dialect_insert(conn: Connection, table: Any) -> Any:
-    """An INSERT that knows ON CONFLICT, for either dialect."""
-    return (postgresql if conn.dialect.name == "postgresql" else sqlite).insert(table)
-
-
-def upsert_ignore(conn: Connection, table: Any) -> Any:
-    """INSERT ... ON CONFLICT DO NOTHING."""
-    return dialect_insert(conn, table).on_conflict_do_nothing()
 
 
 @dataclass(frozen=True)
@@ -101,6 +66,8 @@ class Store:
     def __init__(self, url: str) -> None:
         self.url = url
         self.engine = engine_for(url)
+        # Same pool; on SQLite its transactions start without the write lock.
+        self.reader = reader_of(self.engine)
         self.outbox = OutboxStore(self.engine)
         self.leases = LeaseStore(self.engine)
 
@@ -123,14 +90,14 @@ class Store:
                     poll_count=0))
 
     def feed_state(self, url: str) -> FeedState:
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             row = conn.execute(select(feeds).where(feeds.c.url == url)).mappings().first()
         if row is None:
             return FeedState(url=url)
         return FeedState(**{k: row[k] for k in FeedState.__dataclass_fields__})
 
     def feed_states(self) -> list[FeedState]:
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             rows = conn.execute(select(feeds).order_by(feeds.c.id)).mappings().all()
         return [FeedState(**{k: r[k] for k in FeedState.__dataclass_fields__}) for r in rows]
 
@@ -146,7 +113,7 @@ class Store:
 
     # -- articles and stories ---------------------------------------------------------------
     def unseen_keys(self, url: str, keys: Sequence[str]) -> set[str]:
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             feed_id = conn.execute(select(feeds.c.id).where(feeds.c.url == url)).scalar()
             seen: set[str] = set()
             for i in range(0, len(keys), 500):
@@ -157,7 +124,7 @@ class Store:
 
     def story_candidates(self, url_key: str | None, title_key: str | None,
                          bands: Sequence[str], since: datetime) -> list[StoryRow]:
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             ids = set(conn.execute(select(story_bands.c.story_id).where(
                 story_bands.c.band.in_(list(bands)), story_bands.c.created_at >= since)
             ).scalars()) if bands else set()
@@ -215,13 +182,13 @@ class Store:
 
     def story_sources(self, story_id: int) -> list[tuple[str, str | None]]:
         """(source, url) of every article recorded for a story, first first."""
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             rows = conn.execute(select(articles.c.source, articles.c.url).where(
                 articles.c.story_id == story_id).order_by(articles.c.id)).all()
         return [(r[0], r[1]) for r in rows]
 
     def recent_articles(self, since: datetime, limit: int = 1000) -> list[dict[str, Any]]:
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             rows = conn.execute(select(articles).where(articles.c.seen_at >= since)
                                 .order_by(articles.c.id.desc()).limit(limit)).mappings().all()
         return [dict(r) for r in rows]

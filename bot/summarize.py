@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Sequence
+from html import unescape
 
 from bot.htmltext import html_to_text, split_sentences
 
@@ -126,3 +127,14 @@ def shorten(text: str, limit: int, ellipsis: str = "…") -> str:
     # Japanese, one giant token): then between characters, which is how such text breaks.
     head = head[:cut] if cut > 0 and (room - cut < 20 or cut >= room // 2) else head[:room]
     return head.rstrip(" ,;:-–—") + ellipsis
+
+
+_TAG = re.compile(r"<[^>]*>")
+_SPACE = re.compile(r"\s+")
+
+
+def quick_text(html: str, limit: int = 500) -> str:
+    """Cheap plain text for items recorded but never posted (a feed's first poll): kept
+    for `newsbot match` dry runs, without the full summarize pass's cost."""
+    text = _SPACE.sub(" ", unescape(_TAG.sub(" ", html[:limit * 4]))).strip()
+    return text if len(text) <= limit else shorten(text, limit)

@@ -16,7 +16,6 @@ from tests.conftest import ROOT, need_shared
 from tests.feedgen import Item, rss
 
 CHANNEL = "@e2e_watch"
-NOW = datetime.now(UTC)
 
 
 def write_config(tmp: Path, urls: list[str], *, backfill: int = 0, extra: str = "") -> Path:
@@ -50,7 +49,8 @@ def run_once(config: Path, db: str, api) -> subprocess.CompletedProcess[str]:
 
 def item(n: int, title: str, *, hours_ago: float = 0, body: str = "") -> Item:
     return Item(guid=f"id-{n}", title=title, description=body or f"<p>{title}.</p>",
-                published=NOW - timedelta(hours=hours_ago), link=f"https://news.example/{n}")
+                published=datetime.now(UTC) - timedelta(hours=hours_ago),
+                link=f"https://news.example/{n}")
 
 
 def test_first_run_floods_nothing_then_new_matches_post_once_in_order(
@@ -110,7 +110,8 @@ def test_seed_story_posts_without_its_boilerplate(feed_server, telegram_api, tmp
     title = paragraphs[1]
     body = "".join(f"<p>{p}</p>" for p in paragraphs[2:])
     url = feed_server.set_feed("/ri.xml", rss([Item(
-        guid="ri-1", title=title, description=body, published=NOW - timedelta(hours=1),
+        guid="ri-1", title=title, description=body,
+        published=datetime.now(UTC) - timedelta(hours=1),
         link="https://russia-insider.example/summit")], title="Russia Insider"))
     config = write_config(tmp_path, [url], backfill=1)
     run_once(config, f"sqlite:///{tmp_path / 'db.sqlite'}", telegram_api)

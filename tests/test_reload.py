@@ -14,7 +14,6 @@ from tests.feedgen import Item, rss
 from tests.running import start_newsbot, wait_for
 
 CHANNEL, OPS = "@reload_e2e", "@reload_ops"
-NOW = datetime.now(UTC)
 
 
 def config_text(feeds: list[str], topics: str = "  summits:\n    terms: [summit]\n") -> str:
@@ -25,7 +24,8 @@ def config_text(feeds: list[str], topics: str = "  summits:\n    terms: [summit]
 
 def fresh(n: int, title: str) -> Item:
     return Item(guid=f"r-{n}", title=title, description=f"<p>{title}.</p>",
-                published=NOW + timedelta(minutes=n), link=f"https://news.example/r{n}")
+                published=datetime.now(UTC) + timedelta(minutes=n),
+                link=f"https://news.example/r{n}")
 
 
 def test_a_valid_edit_applies_at_once_and_a_new_topic_starts_matching(

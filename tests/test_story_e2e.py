@@ -10,7 +10,6 @@ from pathlib import Path
 from tests.feedgen import Item, rss
 from tests.test_end_to_end import CHANNEL, run_once, write_config
 
-NOW = datetime.now(UTC)
 LEDE = ("<p>President Ana Ruiz of Norland and Prime Minister Lars Holm of Estmark will meet "
         "in Geneva on 3 December, their offices said on Thursday, in the first summit between "
         "the two neighbours in a decade.</p><p>Talks are expected to cover the disputed river "
@@ -21,7 +20,7 @@ def test_a_syndicated_copy_edits_the_first_post_instead_of_posting(
         feed_server, telegram_api, tmp_path: Path) -> None:
     first = feed_server.set_feed("/wire.xml", rss([Item(
         guid="w1", title="Norland and Estmark leaders to hold summit", description=LEDE,
-        published=NOW + timedelta(minutes=1), link="https://wire.example/1")],
+        published=datetime.now(UTC) + timedelta(minutes=1), link="https://wire.example/1")],
         title="Wire"))
     config = write_config(tmp_path, [first], extra="delivery: {edit_interval: 1s}\n")
     db = f"sqlite:///{tmp_path / 'db.sqlite'}"
@@ -31,7 +30,8 @@ def test_a_syndicated_copy_edits_the_first_post_instead_of_posting(
     copy = feed_server.set_feed("/copy.xml", rss([Item(
         guid="c1", title="Leaders of Norland, Estmark to hold Geneva summit",
         description="<p>Support Copycat News - Go Ad-Free!</p>" + LEDE,
-        published=NOW + timedelta(minutes=2), link="https://copycat.example/a?utm_source=x")],
+        published=datetime.now(UTC) + timedelta(minutes=2),
+        link="https://copycat.example/a?utm_source=x")],
         title="Copycat"))
     config = write_config(tmp_path, [first, copy], extra="delivery: {edit_interval: 1s}\n")
     # The copy's feed is new to the store: its first poll posts only items newer than the

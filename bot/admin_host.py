@@ -15,7 +15,7 @@ import logging
 import os
 import sys
 import threading
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from apscheduler.jobstores.base import JobLookupError
@@ -35,6 +35,9 @@ if TYPE_CHECKING:
     from bot.service import Service
 
 log = logging.getLogger("newsbot")
+UPDATES_LEASE = "telegram-updates"
+UPDATES_TTL = timedelta(seconds=30)       # renewed every watch tick (INTERVAL)
+ADMIN_RETRY = timedelta(seconds=60)
 
 
 class ServiceHost:
@@ -45,6 +48,7 @@ class ServiceHost:
         self.admin: AdminBot | None = None
         self.ops: OpsServer | None = None
         self._task: asyncio.Task[None] | None = None
+        self._next_admin_start = utcnow()
 
     # -- Host (what admin commands see) ------------------------------------------------
     @property
@@ -110,13 +114,33 @@ class ServiceHost:
             except OSError as exc:
                 log.error("health/metrics server not started on port %d: %s",
                           s.health_port, exc.strerror or exc)
-        if s.token and s.admins:
+        await self.claim_updates()
+        self._task = asyncio.create_task(self._watch(), name="newsbot-config-watch")
+
+    async def claim_updates(self) -> None:
+        """Only one process reads Telegram updates (a second getUpdates reader makes the
+        Bot API answer 409 Conflict): the holder of a lease in the database. Renewed on
+        every watch tick; a holder killed with -9 is replaced once the lease expires."""
+        s, now = self.settings, utcnow()
+        if not (s.token and s.admins) or self.service.stopping:
+            return
+        mine = await asyncio.to_thread(self.store.leases.acquire, UPDATES_LEASE,
+                                       self.service.owner, now, UPDATES_TTL)
+        if not mine:
+            if self.admin is not None:
+                log.warning("another process now reads Telegram updates; admin commands "
+                            "move there")
+                await self.admin.stop()
+                self.admin = None
+            return
+        if self.admin is None:
             from bot.admin import AdminBot
 
             self.admin = AdminBot(s.token.reveal(), s.api_url, Commands(self),
                                   lambda: self.settings.admins)
+        if not self.admin.running and now >= self._next_admin_start:
+            self._next_admin_start = now + ADMIN_RETRY      # Telegram down: retry, not spin
             await self.admin.start()
-        self._task = asyncio.create_task(self._watch(), name="newsbot-config-watch")
 
     async def stop(self) -> None:
         if self._task is not None:
@@ -149,6 +173,7 @@ class ServiceHost:
                         f"config.\n{result}")
                 elif result is not None:
                     await self.apply_settings(result)
+                await self.claim_updates()
                 await asyncio.to_thread(self._gauges)
             except asyncio.CancelledError:
                 raise

@@ -141,9 +141,12 @@ def _run(settings: Settings, *, once: bool) -> int:
             if bar is not None:
                 bar.close()
         failed = [r for r in reports if r.outcome in ("error", "gone")]
-        print(f"newsbot: polled {len(reports)} feeds, {sum(r.queued for r in reports)} "
-              f"posts queued, {service.sender.sent_count} sent, {len(failed)} feeds failing",
-              file=sys.stderr)
+        polled = [r for r in reports if r.outcome != "skipped"]
+        others = f" ({len(reports) - len(polled)} by another process)" if \
+            len(polled) < len(reports) else ""
+        print(f"newsbot: polled {len(polled)} feeds{others}, "
+              f"{sum(r.queued for r in reports)} posts queued, {service.sender.sent_count} "
+              f"sent, {len(failed)} feeds failing", file=sys.stderr)
         return 0
     service.hard_exit_after = SHUTDOWN_GRACE
     asyncio.run(service.run_forever())

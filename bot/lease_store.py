@@ -21,16 +21,35 @@ class LeaseStore:
         self.engine = engine
         self.reader = reader_of(engine)
 
-    def claim_feed(self, url: str, owner: str, now: datetime, ttl: timedelta) -> bool:
+    def claim_feed(self, url: str, owner: str, now: datetime, ttl: timedelta, *,
+                   not_polled_since: datetime | None = None) -> bool:
         """Take the feed if it is due and nobody else holds it. One conditional UPDATE:
-        atomic on both dialects, so two processes can never both win."""
-        due = or_(feeds.c.next_poll_at.is_(None), feeds.c.next_poll_at <= now)
+        atomic on both dialects, so two processes can never both win.
+
+        Due means its next_poll_at has come (the scheduler), or, with `not_polled_since`
+        (`run --once`), that no process has polled it since that moment: several `--once`
+        runs started together split the feeds; a later one polls them all again."""
+        if not_polled_since is None:
+            due = or_(feeds.c.next_poll_at.is_(None), feeds.c.next_poll_at <= now)
+        else:
+            due = or_(feeds.c.last_attempt.is_(None), feeds.c.last_attempt < not_polled_since)
         free = or_(feeds.c.lease_until.is_(None), feeds.c.lease_until < now,
                    feeds.c.lease_owner == owner)
         with self.engine.begin() as conn:
             return bool(conn.execute(update(feeds).where(
                 feeds.c.url == url, feeds.c.gone.is_(False), due, free,
             ).values(lease_owner=owner, lease_until=now + ttl)).rowcount)
+
+    def feed_next(self, url: str, now: datetime) -> datetime:
+        """When this process should look at a feed it could not claim: when it is due, or
+        when the holder's lease runs out (a holder killed with -9 never releases it)."""
+        with self.reader.connect() as conn:
+            row = conn.execute(select(feeds.c.next_poll_at, feeds.c.lease_until, feeds.c.gone)
+                               .where(feeds.c.url == url)).first()
+        if row is None or row[2]:
+            return now + timedelta(minutes=5)
+        candidates = [t for t in (row[0], row[1]) if t is not None and t > now]
+        return max(candidates, default=now) + timedelta(seconds=0.5)
 
     def release_feed(self, url: str, owner: str) -> None:
         with self.engine.begin() as conn:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Engine, and_, case, func, or_, select, update
 
+from bot.db import reader_of
 from bot.schema import chat_aliases, outbox, stories
 
 if TYPE_CHECKING:
@@ -49,6 +50,7 @@ _DUE = case((outbox.c.lease_until > outbox.c.not_before, outbox.c.lease_until),
 class OutboxStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self.reader = reader_of(engine)     # lock-free reads on SQLite
 
     def enqueue(self, conn: Connection, story_id: int | None, items: Sequence[OutboxItem],
                 now: datetime, *, published_at: datetime | None = None) -> None:
@@ -85,7 +87,7 @@ class OutboxStore:
         claimable rows of each kind each has."""
         q = (select(outbox.c.chat, outbox.c.kind, func.count(), func.min(_AGE))
              .where(_claimable(now)).group_by(outbox.c.chat, outbox.c.kind))
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             rows = conn.execute(q).all()
         out: dict[str, dict[str, int]] = {}
         oldest: dict[str, Any] = {}
@@ -173,21 +175,21 @@ class OutboxStore:
 
     def sent_message(self, chat: str, story_id: int) -> tuple[int, int] | None:
         """(chat_id, message_id) of the story's post in that chat, once Telegram took it."""
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             row = conn.execute(select(outbox.c.chat_id, outbox.c.message_id).where(
                 outbox.c.chat == chat, outbox.c.story_id == story_id,
                 outbox.c.kind == "post", outbox.c.state == "sent")).first()
         return (int(row[0]), int(row[1])) if row else None
 
     def post_state(self, chat: str, story_id: int) -> str | None:
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             return conn.execute(select(outbox.c.state).where(
                 outbox.c.chat == chat, outbox.c.story_id == story_id,
                 outbox.c.kind == "post")).scalar()
 
     def story_links(self, story_ids: Iterable[int]) -> dict[int, tuple[str, str | None]]:
         """story id -> (title, link), as the story's first post was rendered."""
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             rows = conn.execute(select(stories.c.id, stories.c.render).where(
                 stories.c.id.in_(list(story_ids)))).all()
         out = {}
@@ -198,7 +200,7 @@ class OutboxStore:
 
     def recent_sends(self, since: datetime) -> list[tuple[str, datetime]]:
         """(chat, when) of each message accepted since `since` (a digest counts once)."""
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             return [(r[0], r[2]) for r in conn.execute(
                 select(outbox.c.chat, outbox.c.message_id, outbox.c.sent_at).distinct().where(
                     outbox.c.sent_at >= since, outbox.c.state.in_(("sent", "folded"))))]
@@ -207,12 +209,12 @@ class OutboxStore:
         q = select(func.count()).select_from(outbox).where(outbox.c.state == "pending")
         if chat is not None:
             q = q.where(outbox.c.chat == chat)
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             return int(conn.execute(q).scalar() or 0)
 
     def due_by_chat(self) -> dict[str, datetime]:
         """chat -> when its next pending row may be claimed (leases held count)."""
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             rows = conn.execute(select(outbox.c.chat, func.min(_DUE)).where(
                 outbox.c.state == "pending").group_by(outbox.c.chat)).all()
         return {str(chat): _aware(due) for chat, due in rows}
@@ -221,7 +223,7 @@ class OutboxStore:
         return min(self.due_by_chat().values(), default=None)
 
     def last_sent(self) -> datetime | None:
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             return conn.execute(select(func.max(outbox.c.sent_at))).scalar()
 
     def reassign_chat(self, old: str, new: str, now: datetime) -> None:
@@ -240,7 +242,7 @@ class OutboxStore:
 
     def story_chats(self, story_id: int) -> list[str]:
         """Chats a story's post went (or is going) to: where an "Also:" edit belongs."""
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             return list(conn.execute(select(outbox.c.chat).where(
                 outbox.c.story_id == story_id, outbox.c.kind == "post",
                 outbox.c.state.in_(("pending", "sent")))).scalars())

@@ -20,6 +20,7 @@ from collections import defaultdict, deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import replace
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
@@ -162,9 +163,21 @@ def by_host_round_robin(feeds: Sequence[FeedConfig]) -> list[FeedConfig]:
     return out
 
 
+Gate = Callable[[str], AbstractContextManager[bool]]
+
+
 def poll_one(ctx: Context, feed: FeedConfig, limiter: HostLimiter,
-             clock: Callable[[], datetime] = utcnow) -> FeedReport:
-    """One feed under its host's limit. A bug on one feed is logged, never spreads."""
+             clock: Callable[[], datetime] = utcnow, gate: Gate | None = None) -> FeedReport:
+    """One feed under its host's limit, if `gate` (a feed lease) lets this process have
+    it. A bug on one feed is logged, never spreads."""
+    with (gate(feed.url) if gate else nullcontext(True)) as mine:
+        if not mine:
+            return FeedReport(url=feed.url, outcome="skipped")   # another process has it
+        return _poll_one(ctx, feed, limiter, clock)
+
+
+def _poll_one(ctx: Context, feed: FeedConfig, limiter: HostLimiter,
+              clock: Callable[[], datetime]) -> FeedReport:
     with limiter.slot(feed.url):
         try:
             return refresh_feed(ctx, feed, clock())
@@ -177,14 +190,15 @@ def poll_one(ctx: Context, feed: FeedConfig, limiter: HostLimiter,
 def poll_cycle(ctx: Context, feeds: Sequence[FeedConfig], *, workers: int,
                limiter: HostLimiter, parse_pool: ParsePool | None = None,
                on_report: Callable[[FeedReport], object] | None = None,
-               clock: Callable[[], datetime] = utcnow) -> list[FeedReport]:
+               clock: Callable[[], datetime] = utcnow, gate: Gate | None = None
+               ) -> list[FeedReport]:
     """Poll every feed once; reports come back in the order of `feeds`."""
     if parse_pool is not None:
         ctx = replace(ctx, parse=parse_pool)
     order = by_host_round_robin(feeds)
     reports: dict[str, FeedReport] = {}
     with ThreadPoolExecutor(workers, thread_name_prefix="poll") as pool:
-        futures = {pool.submit(poll_one, ctx, f, limiter, clock): f for f in order}
+        futures = {pool.submit(poll_one, ctx, f, limiter, clock, gate): f for f in order}
         for fut, feed in futures.items():
             reports[feed.url] = fut.result()
             if on_report is not None:

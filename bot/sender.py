@@ -30,6 +30,7 @@ WINDOW = timedelta(seconds=60.5)
 SECOND = timedelta(seconds=1.05)
 EDIT_WAIT = timedelta(seconds=30)        # an edit whose post has not gone out yet
 FOLD_BATCH = 200                         # rows looked at for one digest message
+CHAT_LEASE = timedelta(seconds=60)       # one sender per chat across processes
 MAX_DIGEST_ATTEMPTS = 3                  # a digest refused this often: post those one by one
 
 
@@ -63,6 +64,10 @@ class Pacer:
         self.sent[chat].append(now)
         self.recent.append(now)
 
+    def reset(self, chat: str, sends: Sequence[datetime]) -> None:
+        """Replace what we know of `chat`'s last minute (other processes sent there too)."""
+        self.sent[chat] = deque(sends)
+
     def pause(self, chat: str, until: datetime) -> None:
         self.paused[chat] = max(until, self.paused.get(chat, until))
 
@@ -77,6 +82,7 @@ class Sender:
         self.sent_count = 0
         self.stopping = False
         self.unavailable: set[str] = set()    # chats the operator was told about
+        self.held: set[str] = set()           # chats this process holds the send lease of
         self._seeded = False
 
     async def drain(self) -> int:
@@ -95,10 +101,32 @@ class Sender:
                     break
                 if self.pacer.wait_for(chat, self.clock()) > timedelta(0):
                     continue                  # not claimed: no attempt, no churn
+                if not await self._hold(chat):
+                    continue                  # another process is sending to this chat
                 progressed |= await self._step(chat, counts)
         await asyncio.to_thread(outbox.release, self.owner)
+        await self._let_go()
         QUEUE_DEPTH.set(await asyncio.to_thread(outbox.pending))
         return self.sent_count - before
+
+    async def _hold(self, chat: str) -> bool:
+        """One process at a time sends to a chat (a lease in the database), so several
+        processes together keep to the chat's pace. Taking a chat over, it paces from the
+        messages every process sent there in the last minute."""
+        now, leases = self.clock(), self.store.leases
+        if not await asyncio.to_thread(leases.acquire, f"send:{chat}", self.owner, now,
+                                       CHAT_LEASE):
+            return False
+        if chat not in self.held:
+            self.held.add(chat)
+            sends = await asyncio.to_thread(self.store.outbox.recent_sends, now - WINDOW)
+            self.pacer.reset(chat, sorted(when for c, when in sends if c == chat))
+        return self.pacer.wait_for(chat, now) <= timedelta(0)
+
+    async def _let_go(self) -> None:
+        for chat in self.held:
+            await asyncio.to_thread(self.store.leases.release, f"send:{chat}", self.owner)
+        self.held.clear()
 
     async def next_wake(self) -> datetime | None:
         """When `drain` next has something to do: rows due and their chat's pacer free."""

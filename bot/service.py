@@ -6,11 +6,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import functools
 import logging
 import os
 import signal
 import socket
 import uuid
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import TextIO
 
@@ -72,6 +74,8 @@ class Service:
                              operator_chat=settings.operator_chat)
         self.stopping = False
         self.started_at = utcnow()
+        # A poll must finish within its lease, or another process could take the feed.
+        self.feed_ttl = timedelta(seconds=settings.polling.total_timeout * 2 + 60)
         self.hard_exit_after: float | None = None    # the CLI sets it: see admin_host
 
     # -- one cycle ---------------------------------------------------------------------------
@@ -83,10 +87,12 @@ class Service:
 
         feeds = [f for f in self.settings.feeds if not self.store.feed_state(f.url).gone]
         pool = ParsePool() if len(feeds) >= PARSE_POOL_MIN_FEEDS else None
+        # Every feed once, unless another process polled it since this cycle began.
+        gate = functools.partial(self._feed_gate, not_polled_since=utcnow())
         try:
             return poll_cycle(self.ctx, feeds, workers=self.settings.polling.workers,
                               limiter=self.limiter, parse_pool=pool,
-                              on_report=report)
+                              on_report=report, gate=gate)
         finally:
             if pool is not None:
                 pool.close()
@@ -162,7 +168,11 @@ class Service:
         feed = self.ctx.settings.feed(url)
         if feed is None or self.stopping:
             return
-        report = poll_one(self.ctx, feed, self.limiter)
+        report = poll_one(self.ctx, feed, self.limiter, gate=self._feed_gate)
+        if report.outcome == "skipped":
+            # Another process polls it, or just did: follow the schedule in the database.
+            self._schedule(url, self.store.leases.feed_next(url, utcnow()))
+            return
         ops.record_report(report)
         if report.outcome == "gone":
             log.error("feed %s is gone (410); polling stopped. Remove it from the config",
@@ -171,6 +181,20 @@ class Service:
             self._schedule(url, report.next_poll_at)
         if report.queued:
             self.loop.call_soon_threadsafe(self.wake.set)
+
+    @contextlib.contextmanager
+    def _feed_gate(self, url: str, *,
+                   not_polled_since: datetime | None = None) -> Iterator[bool]:
+        """Hold the feed's lease while polling it: with several processes on one
+        database, each feed is polled by one of them per interval."""
+        leases = self.store.leases
+        mine = leases.claim_feed(url, self.owner, utcnow(), self.feed_ttl,
+                                 not_polled_since=not_polled_since)
+        try:
+            yield mine
+        finally:
+            if mine:
+                leases.release_feed(url, self.owner)
 
     async def _start_deliverer(self) -> None:
         """Telegram unreachable at start is an outage like any other: the sender retries.
@@ -195,5 +219,6 @@ class Service:
 
     async def close(self) -> None:
         await asyncio.to_thread(self.store.outbox.release, self.owner)
+        await asyncio.to_thread(self.store.leases.release_all, self.owner)
         await self.deliverer.close()
         self.store.close()

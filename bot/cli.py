@@ -26,6 +26,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="poll feeds and post matches (long-lived)")
     run.add_argument("--once", action="store_true", help="poll every feed once, deliver, exit")
+    run.add_argument("--due", action="store_true",
+                     help="with --once: only feeds whose interval has come (for cron, and for "
+                          "several processes splitting one cycle)")
     sub.add_parser("check", help="validate the config and test Bot API and feed connectivity")
     sub.add_parser("status", help="feeds, failures and the outbox, from the database")
     match = sub.add_parser("match", help="dry-run a topic query on recent items or a feed")
@@ -50,7 +53,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     logs.setup(settings.log_level, json_lines=settings.log_json, secrets=[token])
     try:
         if args.command == "run":
-            return _run(settings, once=args.once)
+            return _run(settings, once=args.once, due=args.due)
         if args.command == "check":
             from bot.check import check
 
@@ -128,7 +131,7 @@ def _progress(total: int) -> Any:
     return tqdm(total=total, unit="feed", desc="polling", file=sys.stderr)
 
 
-def _run(settings: Settings, *, once: bool) -> int:
+def _run(settings: Settings, *, once: bool, due: bool = False) -> int:
     from bot.service import Service
 
     service = Service(settings)
@@ -136,13 +139,13 @@ def _run(settings: Settings, *, once: bool) -> int:
         bar = _progress(len(settings.feeds))
         try:
             reports = asyncio.run(service.run_once(
-                (lambda _report: bar.update(1)) if bar is not None else None))
+                (lambda _report: bar.update(1)) if bar is not None else None, due_only=due))
         finally:
             if bar is not None:
                 bar.close()
         failed = [r for r in reports if r.outcome in ("error", "gone")]
         polled = [r for r in reports if r.outcome != "skipped"]
-        others = f" ({len(reports) - len(polled)} by another process)" if \
+        others = f" ({len(reports) - len(polled)} not due or polled by another process)" if \
             len(polled) < len(reports) else ""
         print(f"newsbot: polled {len(polled)} feeds{others}, "
               f"{sum(r.queued for r in reports)} posts queued, {service.sender.sent_count} "

@@ -75,11 +75,14 @@ class Service:
         self.stopping = False
         self.started_at = utcnow()
         # A poll must finish within its lease, or another process could take the feed.
-        self.feed_ttl = timedelta(seconds=settings.polling.total_timeout * 2 + 60)
+        self.feed_ttl = timedelta(seconds=settings.polling.total_timeout + 30)
         self.hard_exit_after: float | None = None    # the CLI sets it: see admin_host
 
     # -- one cycle ---------------------------------------------------------------------------
-    def poll_all(self, on_report: object = None) -> list[FeedReport]:
+    def poll_all(self, on_report: object = None, *, due_only: bool = False
+                 ) -> list[FeedReport]:
+        """Every feed once (`run --once`), or with `due_only` only the feeds whose interval
+        has come (`run --once --due`: cron, or several processes splitting one cycle)."""
         def report(r: FeedReport) -> None:
             ops.record_report(r)
             if callable(on_report):
@@ -88,7 +91,8 @@ class Service:
         feeds = [f for f in self.settings.feeds if not self.store.feed_state(f.url).gone]
         pool = ParsePool() if len(feeds) >= PARSE_POOL_MIN_FEEDS else None
         # Every feed once, unless another process polled it since this cycle began.
-        gate = functools.partial(self._feed_gate, not_polled_since=utcnow())
+        gate = self._feed_gate if due_only else functools.partial(
+            self._feed_gate, not_polled_since=utcnow())
         try:
             return poll_cycle(self.ctx, feeds, workers=self.settings.polling.workers,
                               limiter=self.limiter, parse_pool=pool,
@@ -97,10 +101,11 @@ class Service:
             if pool is not None:
                 pool.close()
 
-    async def run_once(self, on_report: object = None) -> list[FeedReport]:
+    async def run_once(self, on_report: object = None, *, due_only: bool = False
+                       ) -> list[FeedReport]:
         await self._start_deliverer()
         try:
-            reports = await asyncio.to_thread(self.poll_all, on_report)
+            reports = await asyncio.to_thread(self.poll_all, on_report, due_only=due_only)
             deadline = utcnow() + ONCE_MAX_WAIT
             while True:
                 await self.sender.drain()

@@ -77,7 +77,7 @@ class ServiceHost:
         ctx = build_context(settings, svc.store)
         pool = getattr(svc, "parse_pool", None)
         if pool is not None:          # keep the running parse processes (see run_forever)
-            ctx = dataclasses.replace(ctx, **{"parse": pool})
+            ctx = dataclasses.replace(ctx, fetch_parse=pool)
         svc.ctx = ctx
         svc.settings = settings
         old_urls, new_urls = {f.url for f in old.feeds}, {f.url for f in settings.feeds}

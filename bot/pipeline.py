@@ -1,9 +1,10 @@
 """One feed, from fetch to the outbox, top to bottom: `refresh_feed`.
 
-    fetch ─► parse ─► unseen, oldest first ─► summarize ─► match ─► dedupe ─► format ─► record
+    fetch + parse ─► unseen, oldest first ─► summarize ─► match ─► dedupe ─► format ─► record
 
 Delivery is not here: recorded outbox rows are drained by `bot.sender`. Every decision
-takes `now` as an argument; the only I/O is through `fetch` and the `Store`.
+takes `now` as an argument; the only I/O is through `ctx.fetch_parse` (inline, or in worker
+processes: `bot.feedpool`) and the `Store`.
 """
 
 from __future__ import annotations
@@ -19,11 +20,11 @@ from bot import alerts, digest, metrics, schedule
 from bot.article import ArticleFetcher, is_teaser
 from bot.dedupe import StoryFingerprint, fingerprint, same_story
 from bot.errors import FeedError, FeedGone, FetchTimeout, NetworkError
-from bot.fetch import FetchLimits, fetch
+from bot.feedwork import FetchParsed, fetch_parse
+from bot.fetch import FetchLimits
 from bot.format import render_post
 from bot.match import Matcher
-from bot.models import Article, Fetched, Match, NotModified, ParsedFeed
-from bot.parse import parse
+from bot.models import Article, Fetched, Match, NotModified
 from bot.settings import FeedConfig, Settings
 from bot.store import ArticleRecord, NewStory, OutboxItem, Store
 from bot.summarize import feed_boilerplate, quick_text, summarize
@@ -59,7 +60,8 @@ class Context:
     matcher: Matcher
     limits: FetchLimits
     session: Any = None          # a shared requests.Session (connection pooling)
-    parse: Callable[..., ParsedFeed] = parse     # bot.poller may run it in worker processes
+    # feedwork.fetch_parse, or a bot.feedpool.FeedPool running it in worker processes
+    fetch_parse: Callable[..., NotModified | FetchParsed] = fetch_parse
     outage: OutageDetector | None = None         # our own network down: failures don't count
     articles: ArticleFetcher | None = None   # for feeds with fetch_article: true
 
@@ -68,18 +70,23 @@ def refresh_feed(ctx: Context, feed: FeedConfig, now: datetime) -> FeedReport:
     """Poll one feed and queue a post for every new matching story. Never raises FeedError."""
     report = FeedReport(url=feed.url)
     state = ctx.store.feed_state(feed.url)
+    first_poll = state.poll_count == 0
+    since = state.created_at or now
     try:
         # After a 301/308 the stored URL is polled; the config still names the old one.
-        result = fetch(state.moved_to or feed.url, etag=state.etag,
-                       last_modified=state.last_modified, body_hash=state.body_hash,
-                       limits=ctx.limits, session=ctx.session)
-        if isinstance(result, NotModified):
+        out = ctx.fetch_parse(state.moved_to or feed.url, etag=state.etag,
+                              last_modified=state.last_modified, body_hash=state.body_hash,
+                              limits=ctx.limits, source=feed.name, session=ctx.session,
+                              # a first poll posts only items newer than `since` (_postable)
+                              light_before=since if first_poll and not ctx.settings.backfill
+                              else None)
+        if isinstance(out, NotModified):
             # 304, or a 200 whose body hashes as before (the server ignored our
             # validators): either way nothing to parse.
-            report.outcome = "unchanged" if _body_was_sent(result) else "not_modified"
-            _record_success(ctx, feed, state, result, None, now, report)
+            report.outcome = "unchanged" if _body_was_sent(out) else "not_modified"
+            _record_success(ctx, feed, state, out, None, now, report)
             return report
-        parsed = ctx.parse(result.body, dict(result.headers), result.url, source=feed.name)
+        result, parsed = out.fetched, out.parsed
         if parsed.bozo:
             log.warning("feed %s is not well-formed (%s); keeping the %d item(s) the tolerant "
                         "parser recovered", feed.url, parsed.bozo, len(parsed.articles))
@@ -92,16 +99,15 @@ def refresh_feed(ctx: Context, feed: FeedConfig, now: datetime) -> FeedReport:
     unseen = ctx.store.unseen_keys(feed.url, [a.key for a in articles])
     fresh = [a for a in articles if a.key in unseen]
     report.new = len(fresh)
-    first_poll = state.poll_count == 0
     # Boilerplate detection reads every item: only worth it when something may be posted.
     boilerplate = (feed_boilerplate([a.summary_html for a in parsed.articles])
                    if fresh and (not first_poll or ctx.settings.backfill) else frozenset())
-    postable = _postable(ctx, fresh, boilerplate, first_poll=first_poll,
-                         since=state.created_at or now)
+    postable = _postable(ctx, fresh, boilerplate, first_poll=first_poll, since=since)
     seen: list[ArticleRecord] = []      # no topic matched: recorded together, one transaction
     for article in fresh:
         wanted = article.key in postable
         summary = (_summary(ctx, feed, article, boilerplate) if wanted
+                   else article.summary_html if out.light       # quick_text already
                    else quick_text(article.summary_html))
         hits = ctx.matcher.match(article.title, summary) if wanted else []
         _record_article(ctx, feed, article, summary, hits, now, report, seen)

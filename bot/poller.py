@@ -2,36 +2,35 @@
 parsing in worker processes, and a detector for our own network being down.
 
     poll_cycle ─► threads (polling.workers) ─► HostLimiter slot (polling.per_host)
-                     └► refresh_feed ─► fetch (I/O, GIL released)
-                                     └► ctx.parse ─► ParsePool (feedparser in processes)
+                     └► refresh_feed ─► ctx.fetch_parse ─► ParsePool (bot.feedpool: requests
+                                                           and feedparser in processes)
 
 `refresh_feed` stays the single readable per-feed function; nothing here decides *what*
-to do with a feed, only how many run at once and where the CPU-bound parse happens.
+to do with a feed, only how many run at once and where the fetch and parse happen. The
+thread keeps its host's slot while a worker process fetches for it.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
-import multiprocessing
-import os
 import threading
 from collections import defaultdict, deque
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import replace
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
-from bot.errors import FeedError, ParseError
-from bot.models import ParsedFeed, utcnow
-from bot.parse import parse
+from bot.feedpool import FeedPool
+from bot.models import utcnow
 from bot.pipeline import Context, FeedReport, refresh_feed
 from bot.settings import FeedConfig
 
 log = logging.getLogger("newsbot.poller")
+
+ParsePool = FeedPool        # the name callers know: it fetches as well as parses now
 
 
 def host_key(url: str) -> str:
@@ -92,63 +91,6 @@ class OutageDetector:
             return down
 
 
-def _parse_in_worker(body: bytes, headers: Mapping[str, str], url: str,
-                     source: str | None) -> ParsedFeed | tuple[type[FeedError], str, str]:
-    """Runs in a worker process. FeedErrors come back as values: their (url, message)
-    constructor does not survive pickling as an exception."""
-    try:
-        return parse(body, headers, url, source=source)
-    except FeedError as exc:
-        return type(exc), exc.url, str(exc).removeprefix(f"{exc.url}: ")
-
-
-class ParsePool:
-    """feedparser is pure Python and holds the GIL: run `parse` in worker processes so
-    several feeds parse at once. A callable with `bot.parse.parse`'s signature."""
-
-    def __init__(self, processes: int | None = None) -> None:
-        self.processes = processes or min(os.cpu_count() or 1, 4)
-        self._lock = threading.Lock()
-        self._pool = self._start()
-
-    def _start(self) -> ProcessPoolExecutor:
-        # forkserver: safe beside threads (fork is not); workers import bot.parse once.
-        mp = multiprocessing.get_context(
-            "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn")
-        if mp.get_start_method() == "forkserver":
-            mp.set_forkserver_preload(["bot.parse"])
-        pool = ProcessPoolExecutor(self.processes, mp_context=mp)
-        list(pool.map(_noop, range(self.processes)))     # start the workers now
-        return pool
-
-    def __call__(self, body: bytes, headers: Mapping[str, str], url: str, *,
-                 source: str | None = None) -> ParsedFeed:
-        pool = self._pool
-        try:
-            out = pool.submit(_parse_in_worker, body, dict(headers), url, source).result()
-        except BrokenProcessPool:
-            with self._lock:
-                if self._pool is pool:      # the first thread to notice restarts it
-                    log.error("a parser process died (%s); restarting the parse pool", url)
-                    self._pool = self._start()
-            raise ParseError(url, "the parser process died on this feed (out of memory?); "
-                                  "it will be retried, report the feed if it persists") from None
-        if isinstance(out, tuple):
-            kind, where, message = out
-            raise kind(where, message)
-        return out
-
-    def pids(self) -> list[int]:
-        return [p.pid for p in getattr(self._pool, "_processes", {}).values() if p.pid]
-
-    def close(self) -> None:
-        self._pool.shutdown(wait=True, cancel_futures=True)
-
-
-def _noop(_: int) -> None:
-    return None
-
-
 def by_host_round_robin(feeds: Sequence[FeedConfig]) -> list[FeedConfig]:
     """Interleave hosts so the workers don't all queue behind one host's limit."""
     queues: dict[str, deque[FeedConfig]] = defaultdict(deque)
@@ -194,7 +136,7 @@ def poll_cycle(ctx: Context, feeds: Sequence[FeedConfig], *, workers: int,
                ) -> list[FeedReport]:
     """Poll every feed once; reports come back in the order of `feeds`."""
     if parse_pool is not None:
-        ctx = replace(ctx, parse=parse_pool)
+        ctx = replace(ctx, fetch_parse=parse_pool)
     order = by_host_round_robin(feeds)
     reports: dict[str, FeedReport] = {}
     with ThreadPoolExecutor(workers, thread_name_prefix="poll") as pool:

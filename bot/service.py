@@ -131,7 +131,7 @@ class Service:
         self.parse_pool = ParsePool() if len(self.settings.feeds) >= PARSE_POOL_MIN_FEEDS \
             else None
         if self.parse_pool is not None:
-            self.ctx = dataclasses.replace(self.ctx, parse=self.parse_pool)
+            self.ctx = dataclasses.replace(self.ctx, fetch_parse=self.parse_pool)
         now = utcnow()
         for feed in self.settings.feeds:
             state = self.store.feed_state(feed.url)

@@ -240,13 +240,6 @@ class OutboxStore:
             conn.execute(update(outbox).where(outbox.c.chat == old,
                                               outbox.c.state == "pending").values(chat=new))
 
-    def story_chats(self, story_id: int) -> list[str]:
-        """Chats a story's post went (or is going) to: where an "Also:" edit belongs."""
-        with self.reader.connect() as conn:
-            return list(conn.execute(select(outbox.c.chat).where(
-                outbox.c.story_id == story_id, outbox.c.kind == "post",
-                outbox.c.state.in_(("pending", "sent")))).scalars())
-
 
 def _aware(value: Any) -> datetime:
     """min() over a CASE comes back as text on SQLite: parse it as the UTC it is."""

@@ -26,7 +26,7 @@ from bot.format import render_post
 from bot.match import Matcher
 from bot.models import Article, Fetched, Match, NotModified
 from bot.settings import FeedConfig, Settings
-from bot.store import ArticleRecord, NewStory, OutboxItem, Store
+from bot.store import ArticleRecord, NewStory, OutboxItem, Store, StoryMatch
 from bot.summarize import feed_boilerplate, quick_text, summarize
 
 if TYPE_CHECKING:
@@ -165,45 +165,42 @@ def _record_article(ctx: Context, feed: FeedConfig, article: Article, summary: s
     report.topics.extend(h.topic for h in hits)
     # Undated items are dated by when we first saw them: reports of one event arrive together.
     fp = fingerprint(article.title, summary, article.link, published=article.published or now)
-    story = _same_story(ctx, fp, now)
-    if story is not None:
-        _record_duplicate(ctx, feed, record, story.id, story.render, now, report)
-        return
     render = {"title": article.title, "source": article.source, "link": article.link,
               "summary": summary, "published": _iso(article.published),
               "topics": [h.topic for h in hits],
               "terms": list(dict.fromkeys(t for h in hits for t in h.terms))}
-    # A post now, or a row waiting for its topic's scheduled digest (bot.digest).
-    items = [digest.queue_item(chat, topics, _render(render, topics=topics, now=now),
-                               ctx.settings.delivery, now)
-             for chat, topics in _destinations(ctx.settings, feed, hits).items()]
-    new_story = NewStory(url_key=fp.url_key, title_key=fp.title_key, fingerprint=fp.dumps(),
-                         bands=fp.bands, render=render)
-    if ctx.store.record_article(feed.url, record, now, new_story=new_story, outbox=items):
-        report.queued += len(items)
+
+    def outbox_for(earlier: StoryMatch | None) -> list[OutboxItem]:
+        if earlier is not None:          # a later report of a story: "Also:", no new post
+            return _also_edits(ctx, earlier, record, now)
+        # A post now, or a row waiting for its topic's scheduled digest (bot.digest).
+        return [digest.queue_item(chat, topics, _render(render, topics=topics, now=now),
+                                  ctx.settings.delivery, now)
+                for chat, topics in _destinations(ctx.settings, feed, hits).items()]
+
+    recorded = ctx.store.record_story(
+        feed.url, record, now, since=now - ctx.settings.dedupe_window, outbox=outbox_for,
+        new_story=NewStory(url_key=fp.url_key, title_key=fp.title_key,
+                           fingerprint=fp.dumps(), bands=fp.bands, render=render),
+        same=lambda row: same_story(fp, StoryFingerprint.loads(row.fingerprint)))
+    if recorded is not None:
+        _story_id, queued, new = recorded
+        report.queued += queued if new else 0
+        report.duplicates += 0 if new else 1
 
 
-def _same_story(ctx: Context, fp: StoryFingerprint, now: datetime) -> Any:
-    since = now - ctx.settings.dedupe_window
-    for row in ctx.store.story_candidates(fp.url_key, fp.title_key, fp.bands, since):
-        if same_story(fp, StoryFingerprint.loads(row.fingerprint)):
-            return row
-    return None
-
-
-def _record_duplicate(ctx: Context, feed: FeedConfig, record: ArticleRecord, story_id: int,
-                      render: dict[str, Any], now: datetime, report: FeedReport) -> None:
-    """A later report of a posted story: no new post; edit the first one to add "Also:"."""
-    report.duplicates += 1
-    sources = [*ctx.store.story_sources(story_id), (record.source, record.url)]
+def _also_edits(ctx: Context, earlier: StoryMatch, record: ArticleRecord,
+                now: datetime) -> list[OutboxItem]:
+    """Edit the story's first post to list the outlets that reported it since."""
+    sources = [*earlier.sources, (record.source, record.url)]
     first = sources[0][0]
     also = list({name: (name, url) for name, url in sources[1:]
                  if url and name != first}.values())
-    edits = [OutboxItem(chat=chat, kind="edit", topic=None,
-                        body=_render(render, topics=render["topics"], also=also, now=now),
-                        not_before=now + ctx.settings.delivery.edit_interval)
-             for chat in ctx.store.outbox.story_chats(story_id)] if also else []
-    ctx.store.record_article(feed.url, record, now, story_id=story_id, outbox=edits)
+    render = earlier.story.render
+    body = _render(render, topics=render["topics"], also=also, now=now)
+    return [OutboxItem(chat=chat, kind="edit", topic=None, body=body,
+                       not_before=now + ctx.settings.delivery.edit_interval)
+            for chat in earlier.chats] if also else []
 
 
 def _destinations(settings: Settings, feed: FeedConfig,

@@ -8,12 +8,12 @@ and its outbox rows: a crash leaves all or none.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.db import engine_for, reader_of, upsert_ignore
@@ -22,7 +22,7 @@ from bot.lease_store import LeaseStore
 from bot.migrations import migrate
 from bot.models import FeedState
 from bot.outbox_store import OutboxStore
-from bot.schema import articles, feeds, stories, story_bands
+from bot.schema import articles, feeds, outbox, stories, story_bands
 
 
 @dataclass(frozen=True)
@@ -39,6 +39,15 @@ class StoryRow:
     id: int
     fingerprint: str
     render: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class StoryMatch:
+    """An earlier story a new report belongs to, as seen inside the recording transaction."""
+
+    story: StoryRow
+    sources: list[tuple[str, str | None]]   # (source, url) of its earlier reports, first first
+    chats: list[str]                        # where its post went, or is going
 
 
 @dataclass(frozen=True)
@@ -125,17 +134,41 @@ class Store:
     def story_candidates(self, url_key: str | None, title_key: str | None,
                          bands: Sequence[str], since: datetime) -> list[StoryRow]:
         with self.reader.connect() as conn:
-            ids = set(conn.execute(select(story_bands.c.story_id).where(
-                story_bands.c.band.in_(list(bands)), story_bands.c.created_at >= since)
-            ).scalars()) if bands else set()
-            for col, key in ((stories.c.url_key, url_key), (stories.c.title_key, title_key)):
-                if key:
-                    ids.update(conn.execute(select(stories.c.id).where(
-                        col == key, stories.c.created_at >= since)).scalars())
-            rows = conn.execute(select(stories).where(stories.c.id.in_(ids))
-                                .order_by(stories.c.id)).mappings().all() if ids else []
-        return [StoryRow(id=r["id"], fingerprint=r["signature"], render=json.loads(r["render"]))
-                for r in rows]
+            return _candidates(conn, url_key, title_key, bands, since)
+
+    def record_story(self, feed_url: str, art: ArticleRecord, now: datetime, *,
+                     new_story: NewStory, since: datetime, same: Callable[[StoryRow], bool],
+                     outbox: Callable[[StoryMatch | None], Sequence[OutboxItem]]
+                     ) -> tuple[int, int, bool] | None:
+        """Record a matching article as a new story, or as one more report of a story
+        opened since `since` (the first candidate `same` accepts), with the outbox rows
+        `outbox` makes for either case -- all in one transaction.
+
+        The lookup and the insert are serialised (SQLite: BEGIN IMMEDIATE; PostgreSQL: an
+        advisory lock), so two reports of one story polled at the same moment, by two
+        threads or two processes, never open two stories. Returns (story id, outbox rows,
+        new story?), or None when this article was recorded before.
+        """
+        with self.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_STORY_LOCK})")
+            article_id = self._insert_article(conn, feed_url, art, now)
+            if article_id is None:
+                return None     # recorded already (a concurrent poll): write nothing more
+            rows = _candidates(conn, new_story.url_key, new_story.title_key, new_story.bands,
+                               since)
+            earlier = next((r for r in rows if same(r)), None)
+            if earlier is None:
+                story_id, match = self._insert_story(conn, new_story, now), None
+            else:
+                story_id, match = earlier.id, StoryMatch(
+                    story=earlier, sources=_sources(conn, earlier.id, article_id),
+                    chats=_post_chats(conn, earlier.id))
+            items = outbox(match)
+            conn.execute(update(articles).where(articles.c.id == article_id)
+                         .values(story_id=story_id))
+            self.outbox.enqueue(conn, story_id, items, now, published_at=art.published_at)
+        return story_id, len(items), match is None
 
     def record_article(self, feed_url: str, art: ArticleRecord, now: datetime, *,
                        new_story: NewStory | None = None, story_id: int | None = None,
@@ -145,27 +178,36 @@ class Store:
         Returns the story id, or None when another process recorded this article first.
         """
         with self.engine.begin() as conn:
-            feed_id = conn.execute(select(feeds.c.id).where(feeds.c.url == feed_url)).scalar()
-            article_id = conn.execute(upsert_ignore(conn, articles).values(
-                feed_id=feed_id, key=art.key, url=art.url, title=art.title,
-                summary=art.summary, source=art.source, published_at=art.published_at,
-                seen_at=now, topics=",".join(art.topics) or None,
-            ).returning(articles.c.id)).scalar()
+            article_id = self._insert_article(conn, feed_url, art, now)
             if article_id is None:
                 return None     # recorded already (a concurrent poll): write nothing more
             if new_story is not None:
-                story_id = conn.execute(insert(stories).values(
-                    created_at=now, url_key=new_story.url_key, title_key=new_story.title_key,
-                    signature=new_story.fingerprint, render=json.dumps(new_story.render),
-                ).returning(stories.c.id)).scalar_one()
-                if new_story.bands:
-                    conn.execute(insert(story_bands), [
-                        {"band": b, "story_id": story_id, "created_at": now}
-                        for b in new_story.bands])
+                story_id = self._insert_story(conn, new_story, now)
             if story_id is not None:
                 conn.execute(update(articles).where(articles.c.id == article_id)
                              .values(story_id=story_id))
                 self.outbox.enqueue(conn, story_id, outbox, now, published_at=art.published_at)
+        return story_id
+
+    @staticmethod
+    def _insert_article(conn: Connection, feed_url: str, art: ArticleRecord,
+                        now: datetime) -> int | None:
+        feed_id = conn.execute(select(feeds.c.id).where(feeds.c.url == feed_url)).scalar()
+        return conn.execute(upsert_ignore(conn, articles).values(
+            feed_id=feed_id, key=art.key, url=art.url, title=art.title,
+            summary=art.summary, source=art.source, published_at=art.published_at,
+            seen_at=now, topics=",".join(art.topics) or None,
+        ).returning(articles.c.id)).scalar()
+
+    @staticmethod
+    def _insert_story(conn: Connection, story: NewStory, now: datetime) -> int:
+        story_id = int(conn.execute(insert(stories).values(
+            created_at=now, url_key=story.url_key, title_key=story.title_key,
+            signature=story.fingerprint, render=json.dumps(story.render),
+        ).returning(stories.c.id)).scalar_one())
+        if story.bands:
+            conn.execute(insert(story_bands), [
+                {"band": b, "story_id": story_id, "created_at": now} for b in story.bands])
         return story_id
 
     def record_seen(self, feed_url: str, records: Sequence[ArticleRecord], now: datetime) -> None:
@@ -180,16 +222,39 @@ class Store:
                  "summary": a.summary, "source": a.source, "published_at": a.published_at,
                  "seen_at": now, "topics": None} for a in records])
 
-    def story_sources(self, story_id: int) -> list[tuple[str, str | None]]:
-        """(source, url) of every article recorded for a story, first first."""
-        with self.reader.connect() as conn:
-            rows = conn.execute(select(articles.c.source, articles.c.url).where(
-                articles.c.story_id == story_id).order_by(articles.c.id)).all()
-        return [(r[0], r[1]) for r in rows]
-
     def recent_articles(self, since: datetime, limit: int = 1000) -> list[dict[str, Any]]:
         with self.reader.connect() as conn:
             rows = conn.execute(select(articles).where(articles.c.seen_at >= since)
                                 .order_by(articles.c.id.desc()).limit(limit)).mappings().all()
         return [dict(r) for r in rows]
 
+
+_STORY_LOCK = 0x73746F72   # "stor": serialises story lookup + creation on PostgreSQL
+
+
+def _candidates(conn: Connection, url_key: str | None, title_key: str | None,
+                bands: Sequence[str], since: datetime) -> list[StoryRow]:
+    """Stories opened since `since` sharing a lookup key (LSH band, URL, title) with these."""
+    ids = set(conn.execute(select(story_bands.c.story_id).where(
+        story_bands.c.band.in_(list(bands)), story_bands.c.created_at >= since)
+    ).scalars()) if bands else set()
+    for col, key in ((stories.c.url_key, url_key), (stories.c.title_key, title_key)):
+        if key:
+            ids.update(conn.execute(select(stories.c.id).where(
+                col == key, stories.c.created_at >= since)).scalars())
+    rows = conn.execute(select(stories).where(stories.c.id.in_(ids))
+                        .order_by(stories.c.id)).mappings().all() if ids else []
+    return [StoryRow(id=r["id"], fingerprint=r["signature"], render=json.loads(r["render"]))
+            for r in rows]
+
+
+def _sources(conn: Connection, story_id: int, but: int) -> list[tuple[str, str | None]]:
+    rows = conn.execute(select(articles.c.source, articles.c.url).where(
+        articles.c.story_id == story_id, articles.c.id != but).order_by(articles.c.id)).all()
+    return [(r[0], r[1]) for r in rows]
+
+
+def _post_chats(conn: Connection, story_id: int) -> list[str]:
+    return list(conn.execute(select(outbox.c.chat).where(
+        outbox.c.story_id == story_id, outbox.c.kind == "post",
+        outbox.c.state.in_(("pending", "sent"))).distinct()).scalars())

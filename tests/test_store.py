@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from bot.migrations import LATEST
 from bot.schema import schema_version
-from bot.store import ArticleRecord, NewStory, OutboxItem, Store
+from bot.store import ArticleRecord, NewStory, OutboxItem, Store, StoryMatch
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 FEED = "https://example.com/feed.xml"
@@ -65,7 +65,6 @@ def test_article_story_and_outbox_are_recorded_together(store: Store) -> None:
     assert sid is not None
     rows = store.outbox.claim("me", NOW)
     assert [(r.chat, r.story_id, r.kind) for r in rows] == [("@chan", sid, "post")]
-    assert store.story_sources(sid) == [("Example", "https://example.com/a")]
 
 
 def test_recording_the_same_article_twice_queues_nothing_more(store: Store) -> None:
@@ -118,7 +117,6 @@ def test_edit_rows_are_replaced_not_duplicated(store: Store) -> None:
         store.record_article(FEED, article(key), NOW, story_id=sid, outbox=[edit])
     rows = store.outbox.claim("me", NOW)
     assert sorted((r.kind, r.body) for r in rows) == [("edit", "edit 1"), ("post", "<b>hi</b>")]
-    assert store.outbox.story_chats(sid) == ["@chan"]
 
 
 def test_oldest_first(store: Store) -> None:
@@ -126,3 +124,35 @@ def test_oldest_first(store: Store) -> None:
         store.record_article(FEED, article(key), NOW, new_story=story(key), outbox=[post()])
     rows = store.outbox.claim("me", NOW)
     assert [r.story_id for r in rows] == sorted(r.story_id for r in rows)
+
+
+def record_report(store: Store, key: str, chat: str = "@chan") -> tuple[int, int, bool] | None:
+    """One more report of the same story (same URL key), as the pipeline records it."""
+    def outbox(earlier: StoryMatch | None) -> list[OutboxItem]:
+        if earlier is None:
+            return [post(chat)]
+        return [OutboxItem(chat=c, kind="edit", topic=None, not_before=NOW,
+                           body=f"also {len(earlier.sources)}") for c in earlier.chats]
+    return store.record_story(FEED, article(key, source=f"Outlet {key}"), NOW,
+                              new_story=story(), since=NOW - timedelta(hours=72),
+                              same=lambda row: True, outbox=outbox)
+
+
+def test_a_later_report_joins_the_story_and_sees_its_sources_and_chats(store: Store) -> None:
+    first = record_report(store, "a")
+    second = record_report(store, "b")
+    assert first is not None and second is not None
+    assert first[2] is True and second[2] is False and first[0] == second[0]
+    rows = store.outbox.claim("me", NOW)
+    assert sorted((r.kind, r.body) for r in rows) == [("edit", "also 1"), ("post", "<b>hi</b>")]
+    assert record_report(store, "b") is None          # the same article again: nothing
+
+
+def test_simultaneous_reports_of_one_story_open_it_once(store: Store) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(lambda k: record_report(store, f"k{k}"), range(12)))
+    assert sum(1 for r in results if r and r[2]) == 1
+    assert len({r[0] for r in results if r}) == 1
+

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
 import pytest
+
+from bot.store import Store
 
 pytest_plugins = ["tests.fakes.feed_server", "tests.fakes.telegram_api"]
 
@@ -73,3 +77,13 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'newsbot.db'}"
     return str(request.getfixturevalue("pg_url"))
+
+
+def migrated_store(db_url: str, feeds: list[str], now: datetime) -> Iterator[Store]:
+    """A migrated store that knows `feeds`, closed afterwards (for `yield from` fixtures)."""
+    store = Store(db_url)
+    store.migrate()
+    store.ensure_feeds(feeds, now)
+    yield store
+    store.close()
+

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.store import Store
+from tests.conftest import migrated_store
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 TTL = timedelta(minutes=2)
@@ -16,11 +17,7 @@ FEED = "https://example.com/rss"
 
 @pytest.fixture
 def store(db_url: str):
-    s = Store(db_url)
-    s.migrate()
-    s.ensure_feeds([FEED], NOW)
-    yield s
-    s.close()
+    yield from migrated_store(db_url, [FEED], NOW)
 
 
 def test_a_due_feed_goes_to_exactly_one_of_many_claimers(store: Store) -> None:

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from bot.migrations import LATEST
 from bot.schema import schema_version
 from bot.store import ArticleRecord, NewStory, OutboxItem, Store, StoryMatch
+from tests.conftest import migrated_store
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 FEED = "https://example.com/feed.xml"
@@ -17,11 +18,7 @@ FEED = "https://example.com/feed.xml"
 
 @pytest.fixture
 def store(db_url: str):
-    s = Store(db_url)
-    s.migrate()
-    s.ensure_feeds([FEED], NOW)
-    yield s
-    s.close()
+    yield from migrated_store(db_url, [FEED], NOW)
 
 
 def article(key: str, **kw: object) -> ArticleRecord:

@@ -5,6 +5,7 @@ message tells the operator what to do next::
 
     NewsbotError
     ├── ConfigError            file, line, key: the config was refused
+    │   └── OPMLError              (bot.opml) an OPML file to import was refused
     ├── FeedError              feed URL
     │   ├── FetchError         could not get the bytes
     │   │   ├── FetchTimeout       connect/read timeout, or drip-fed body
@@ -18,6 +19,8 @@ message tells the operator what to do next::
     ├── DeliveryError          chat id
     │   ├── RetryLater             429 (retry_after) / 5xx / network: retry the same message
     │   ├── ChatUnavailable        403, chat not found: keep rows, alert, retry slowly
+    │   │   └── TokenRejected          (bot.deliver) 401/404: TELEGRAM_BOT_TOKEN is wrong
+    │   ├── ChatMigrated           the group became a supergroup: follow its new id
     │   └── Rejected               400 for this message (bad HTML, too long): do not retry as is
     └── StoreError             the database refused or is unreachable
 """

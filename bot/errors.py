@@ -10,8 +10,8 @@ message tells the operator what to do next::
     │   ├── FetchError         could not get the bytes
     │   │   ├── FetchTimeout       connect/read timeout, or drip-fed body
     │   │   ├── TooLarge           body (or its gzip-decoded form) above the cap
-    │   │   ├── HTTPStatusError    4xx/5xx other than 304/410 (carries status, retry_after)
-    │   │   ├── FeedGone           410 Gone: polling stops
+    │   │   ├── HTTPStatusError    4xx/5xx (carries status, retry_after)
+    │   │   │   └── FeedGone           410 Gone: polling stops
     │   │   └── NetworkError       DNS, refused, TLS, redirect loop
     │   └── ParseError         the bytes are not a usable feed
     │       └── NotAFeed           an HTML page, an empty body, ...

@@ -130,7 +130,7 @@ class Matcher:
 def _surfaces(spans: list[Span], title: str, t_words: list[tuple[str, int, int]],
               text: str, x_words: list[tuple[str, int, int]], offset: int) -> tuple[str, ...]:
     seen: dict[str, None] = {}
-    for s, e in ordered(spans):
+    for s, e in spans if len(spans) == 1 else ordered(spans):   # one hit: nothing to order
         src, ws, base = (title, t_words, 0) if s < offset else (text, x_words, offset)
         seen.setdefault(src[ws[s - base][1]:ws[e - 1 - base][2]], None)
     return tuple(seen)

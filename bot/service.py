@@ -20,6 +20,7 @@ from apscheduler.executors.pool import ThreadPoolExecutor as APThreadPool
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from bot import ops
+from bot.admin_state import SharedState
 from bot.article import ArticleFetcher
 from bot.console import ConsoleDeliverer
 from bot.deliver import Deliverer, TelegramDeliverer, TokenRejected
@@ -106,6 +107,11 @@ class Service:
         await self._start_deliverer()
         try:
             reports = await asyncio.to_thread(self.poll_all, on_report, due_only=due_only)
+            paused = await asyncio.to_thread(SharedState(self.store.engine).paused)
+            if paused is not None:       # /pause holds for cron runs too: queued, not sent
+                log.warning("posting is paused (by %s since %s): matches stay queued; "
+                            "/resume to send", paused.by, f"{paused.since:%Y-%m-%d %H:%M}")
+                return reports
             deadline = utcnow() + ONCE_MAX_WAIT
             while True:
                 await self.sender.drain()

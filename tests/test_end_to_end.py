@@ -126,3 +126,25 @@ def test_cli_help_works(args: list[str]) -> None:
     result = subprocess.run([sys.executable, "-m", "bot", *args], cwd=ROOT,
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 0 and "newsbot" in result.stdout
+
+
+def test_a_paused_bot_queues_but_does_not_send_in_once_runs(feed_server, telegram_api,
+                                                             tmp_path) -> None:
+    from datetime import UTC, datetime
+
+    from bot.admin_state import SharedState
+    from bot.store import Store
+
+    url = feed_server.set_feed("/p.xml", rss([item(1, "Summit set", hours_ago=1)]))
+    config = write_config(tmp_path, [url], backfill=5)
+    db = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    store = Store(db)
+    store.migrate()
+    SharedState(store.engine).pause("admin 42", datetime.now(UTC))
+    result = run_once(config, db, telegram_api)
+    assert telegram_api.texts(CHANNEL) == [] and "posting is paused" in result.stdout
+    assert store.outbox.pending() == 1
+    SharedState(store.engine).resume()
+    run_once(config, db, telegram_api)
+    assert len(telegram_api.texts(CHANNEL)) == 1
+    store.close()

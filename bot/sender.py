@@ -82,7 +82,7 @@ class Sender:
         self.sent_count = 0
         self.stopping = False
         self.unavailable: set[str] = set()    # chats the operator was told about
-        self.held: set[str] = set()           # chats this process holds the send lease of
+        self.held: dict[str, datetime] = {}   # chats whose send lease we hold: since when
         self._seeded = False
 
     async def drain(self) -> int:
@@ -114,13 +114,16 @@ class Sender:
         processes together keep to the chat's pace. Taking a chat over, it paces from the
         messages every process sent there in the last minute."""
         now, leases = self.clock(), self.store.leases
-        if not await asyncio.to_thread(leases.acquire, f"send:{chat}", self.owner, now,
-                                       CHAT_LEASE):
-            return False
-        if chat not in self.held:
-            self.held.add(chat)
-            sends = await asyncio.to_thread(self.store.outbox.recent_sends, now - WINDOW)
-            self.pacer.reset(chat, sorted(when for c, when in sends if c == chat))
+        taken = self.held.get(chat)
+        if taken is None or now - taken >= CHAT_LEASE / 2:      # take, or renew in time
+            if not await asyncio.to_thread(leases.acquire, f"send:{chat}", self.owner, now,
+                                           CHAT_LEASE):
+                self.held.pop(chat, None)
+                return False
+            self.held[chat] = now
+            if taken is None:
+                sends = await asyncio.to_thread(self.store.outbox.recent_sends, now - WINDOW)
+                self.pacer.reset(chat, sorted(when for c, when in sends if c == chat))
         return self.pacer.wait_for(chat, now) <= timedelta(0)
 
     async def _let_go(self) -> None:

@@ -47,7 +47,7 @@ class FeedError(NewsbotError):
     """Something went wrong with one feed; the others carry on."""
 
     def __init__(self, url: str, message: str) -> None:
-        self.url = url
+        self.url, self.reason = url, message     # reason: for lines that name the feed
         super().__init__(f"{url}: {message}")
 
 

@@ -277,7 +277,7 @@ def _record_failure(ctx: Context, feed: FeedConfig, state: Any, exc: FeedError,
     network = isinstance(exc, NetworkError | FetchTimeout)
     if ctx.outage is not None and ctx.outage.record(now, network_failure=network) and network:
         # Our network, not this feed: retry soon, and count nothing toward backoff/alerts.
-        log.info("feed %s: %s (our network is down: not counted)", feed.url, exc)
+        log.info("feed %s: %s (our network is down: not counted)", feed.url, exc.reason)
         report.next_poll_at = now + schedule.jittered(
             max(schedule.OUTAGE_RETRY, ctx.settings.polling.min_interval / 2),
             ctx.settings.polling.jitter, feed.url, now)
@@ -286,7 +286,7 @@ def _record_failure(ctx: Context, feed: FeedConfig, state: Any, exc: FeedError,
         return
     errors = state.error_count + 1
     failing_since = state.failing_since or now
-    log.warning("feed %s failed (%d in a row): %s", feed.url, errors, exc)
+    log.warning("feed %s failed (%d in a row): %s", feed.url, errors, exc.reason)
     interval = state.publish_interval
     report.next_poll_at = schedule.next_poll(
         now, every=feed.every, polling=ctx.settings.polling,
@@ -298,9 +298,9 @@ def _record_failure(ctx: Context, feed: FeedConfig, state: Any, exc: FeedError,
         alerted = True
         what = "is gone (410): polling stopped" if gone else (
             f"has been failing since {failing_since:%Y-%m-%d %H:%M} UTC ({errors} polls)")
-        log.error("ALERT: feed %s %s: %s", feed.url, what, exc)
+        log.error("ALERT: feed %s %s: %s", feed.url, what, exc.reason)
         alerts.send(ctx.store, ctx.settings.operator_chat,
-                    f"⚠️ Feed {feed.name or feed.url} {what}.\n{exc}", now)
+                    f"⚠️ Feed {feed.name or feed.url} {what}.\n{exc.reason}", now)
     ctx.store.update_feed(feed.url, last_attempt=now, error_count=errors,
                           failing_since=failing_since, last_error=str(exc)[:500],
                           gone=gone, alerted=alerted, next_poll_at=report.next_poll_at)

@@ -50,7 +50,7 @@ def _feed(url: str, name: str | None, limits: FetchLimits) -> tuple[str, str, st
             return (name or url, "OK", "not modified")
         parsed = parse(result.body, result.headers, result.url, source=name)
     except FeedError as exc:
-        return (name or url, "FAIL", str(exc))
+        return (name or url, "FAIL", exc.reason)
     note = f"{len(parsed.articles)} items, {parsed.version or 'unknown format'}"
     if parsed.bozo:
         note += f" (malformed: {parsed.bozo})"

@@ -27,7 +27,7 @@ from bot.deliver import Deliverer, TelegramDeliverer, TokenRejected
 from bot.errors import DeliveryError
 from bot.fetch import FetchLimits, make_session
 from bot.match import Matcher, Topic
-from bot.models import utcnow
+from bot.models import FeedState, utcnow
 from bot.pipeline import Context, FeedReport
 from bot.poller import HostLimiter, OutageDetector, ParsePool, poll_cycle, poll_one
 from bot.sender import Sender
@@ -89,7 +89,8 @@ class Service:
             if callable(on_report):
                 on_report(r)
 
-        feeds = [f for f in self.settings.feeds if not self.store.feed_state(f.url).gone]
+        gone = {s.url for s in self.store.feed_states() if s.gone}     # one query, not N
+        feeds = [f for f in self.settings.feeds if f.url not in gone]
         pool = ParsePool() if len(feeds) >= PARSE_POOL_MIN_FEEDS else None
         # Every feed once, unless another process polled it since this cycle began.
         gate = self._feed_gate if due_only else functools.partial(
@@ -139,8 +140,9 @@ class Service:
         if self.parse_pool is not None:
             self.ctx = dataclasses.replace(self.ctx, fetch_parse=self.parse_pool)
         now = utcnow()
+        states = {s.url: s for s in self.store.feed_states()}
         for feed in self.settings.feeds:
-            state = self.store.feed_state(feed.url)
+            state = states.get(feed.url) or FeedState(url=feed.url)
             if state.gone:
                 log.warning("feed %s is gone (410) and not polled; remove it from the config",
                             feed.url)

@@ -219,9 +219,6 @@ class OutboxStore:
                 outbox.c.state == "pending").group_by(outbox.c.chat)).all()
         return {str(chat): _aware(due) for chat, due in rows}
 
-    def next_due(self) -> datetime | None:
-        return min(self.due_by_chat().values(), default=None)
-
     def last_sent(self) -> datetime | None:
         with self.reader.connect() as conn:
             return conn.execute(select(func.max(outbox.c.sent_at))).scalar()

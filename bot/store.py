@@ -114,13 +114,6 @@ class Store:
         with self.engine.begin() as conn:
             conn.execute(update(feeds).where(feeds.c.url == url).values(**values))
 
-    def move_feed(self, old: str, new: str) -> None:
-        """A 301/308 moved the feed: keep its history under the new URL."""
-        with self.engine.begin() as conn:
-            if conn.execute(select(feeds.c.id).where(feeds.c.url == new)).first() is None:
-                conn.execute(update(feeds).where(feeds.c.url == old).values(url=new))
-
-    # -- articles and stories ---------------------------------------------------------------
     def unseen_keys(self, url: str, keys: Sequence[str]) -> set[str]:
         with self.reader.connect() as conn:
             feed_id = conn.execute(select(feeds.c.id).where(feeds.c.url == url)).scalar()

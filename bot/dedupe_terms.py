@@ -5,7 +5,8 @@ acronyms, figures and content words ("Abramovich", "Chelsea", "$60", "seaborne")
 reduces a text to those terms, self-contained (no corpus statistics, no downloads):
 
 - words are case- and accent-folded, English function words and generic news vocabulary
-  (`STOPWORDS`: "said", "officials", weekdays, months...) dropped, and crudely stemmed;
+  (`STOPWORDS`: "said", "officials", weekdays, months...) dropped, and crudely stemmed, with a
+  demonym folded into its place ("Nepalese" = "Nepal") and "U.S."/"US"/"United States" one term;
 - a term is a *name* when written capitalised mid-sentence or as an acronym, a *number* when it
   has a digit; capitalisation stands in for rarity (IDF), which needs no corpus;
 - a leading dateline ("MOSCOW, April 18 (Xinhua) --", "WASHINGTON (Reuters) -") is dropped:
@@ -63,6 +64,21 @@ _DATELINE = re.compile(
     r"^\s*[A-Z][\w'’.]*(?:[ ,]+[A-Z0-9][\w'’.]*){0,5}[ ,]*"
     r"(?:\([^()]{1,60}\)|/[A-Z]{2,10}/\.?)?\s*(?:[-—–:•]+|(?<=/\.))\s*")
 
+# One spelling for the few places every world-news wire names in several ways ("U.S.", "US",
+# "United States"); left alone, "U.S." became two one-letter "names" shared by any two US
+# stories, and "US" was dropped as the pronoun "us".
+_ALIASES = [(re.compile(p), a) for p, a in (
+    (r"\bU\.S\.(?:A\.)?(?=\W|$)|\bUSA?\b|\bUnited States(?: of America)?\b", "USA"),
+    (r"\bU\.K\.(?=\W|$)|\bUnited Kingdom\b|\bBritain\b|\bBritish\b", "UK"),
+    (r"\bU\.N\.(?=\W|$)|\bUnited Nations\b", "UN"),
+    (r"\bE\.U\.(?=\W|$)|\bEuropean Union\b", "EU"))]
+
+
+def _aliased(text: str) -> str:
+    for pattern, alias in _ALIASES:
+        text = pattern.sub(alias, text)
+    return text
+
 
 def strip_dateline(text: str) -> str:
     """`text` without a leading wire dateline, or unchanged."""
@@ -76,16 +92,36 @@ def _fold(text: str) -> str:
 
 
 def _stem(word: str) -> str:
-    """Crude suffix stripping: "sanctions"/"sanctioned" → "sanction", "cancelled" → "cancel"."""
-    for suffix, repl in (("ies", "y"), ("sses", "ss"), ("es", ""), ("s", ""), ("ed", ""),
-                         ("ing", "")):
-        if (word.endswith(suffix) and len(word) - len(suffix) >= 3
-                and not (suffix == "s" and word.endswith(("ss", "us", "is")))):
-            word = word[:len(word) - len(suffix)] + repl
-            if suffix in ("ed", "ing") and len(word) > 3 and word[-1] == word[-2]:
-                word = word[:-1]   # "cancell" → "cancel", "stopp" → "stop"
-            break
+    """Crude suffix stripping: "sanctions"/"sanctioned" → "sanction", "cancelled" → "cancel",
+    "meetings" → "meet" (a plural first, then one verb ending)."""
+    for suffixes in (("ies", "sses", "es", "s"), ("ed", "ing")):
+        for suffix in suffixes:
+            if (word.endswith(suffix) and len(word) - len(suffix) >= 3
+                    and not (suffix == "s" and word.endswith(("ss", "us", "is")))
+                    and not (suffix == "es" and word.endswith("ese"))):
+                word = word[:len(word) - len(suffix)] + {"ies": "y", "sses": "ss"}.get(suffix, "")
+                if suffix in ("ed", "ing") and len(word) > 3 and word[-1] == word[-2]:
+                    word = word[:-1]   # "cancell" → "cancel", "stopp" → "stop"
+                break
     return word
+
+
+def _place(word: str) -> str:
+    """Fold a demonym into its place, so a country and its people are one term: "Nepal",
+    "Nepali", "Nepalese" → "nepal"; "Russia"/"Russian" → "russ"; "China"/"Chinese" → "chin";
+    "Korea"/"Korean" → "kor"; "Italy"/"Italian" → "ital". Applied to every word, as a word is
+    not always a name ("Alliance"/"alliance" must fold alike); it strips one demonym ending and
+    then trailing vowels, which at worst merges two rare spellings, never drops a term."""
+    for suffix in ("ese", "ian", "ean", "i"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= (4 if suffix == "i" else 3):
+            word = word[:-len(suffix)]
+            break
+    stem = word.rstrip("aeiouy")
+    return stem if len(stem) >= 3 and len(word) >= 5 else word
+
+
+def _fold_word(word: str) -> str:
+    return _place(_stem(word))
 
 
 def _title_case(title: str) -> bool:
@@ -102,7 +138,7 @@ def salient_terms(title: str, text: str) -> tuple[tuple[str, ...], tuple[str, ..
     for part, is_title in ((title, True), (strip_dateline(text), False)):
         plain_caps = is_title and (_title_case(part) or part.isupper())
         sentence_start = True
-        for m in _TOKEN.finditer(_fold(part)):
+        for m in _TOKEN.finditer(_aliased(_fold(part))):
             tok = m.group()
             if len(tok) == 1 and not tok.isalnum():
                 sentence_start = True
@@ -119,7 +155,7 @@ def salient_terms(title: str, text: str) -> tuple[tuple[str, ...], tuple[str, ..
                 has_digit = any(c.isdigit() for c in piece)
                 if piece in STOPWORDS or (len(piece) < 3 and not has_digit and not acronym):
                     continue
-                term = piece if has_digit else _stem(piece)
+                term = piece if has_digit else _fold_word(piece)
                 kinds[term] = kinds.get(term, False) or capital or acronym or has_digit
     names = tuple(t for t, is_name in kinds.items() if is_name)[:MAX_NAMES]
     words = tuple(t for t, is_name in kinds.items() if not is_name)[:MAX_WORDS]

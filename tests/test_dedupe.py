@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -25,6 +27,7 @@ from bot.dedupe import (
     minhash,
     same_story,
     shingles,
+    time_gap,
     title_key,
 )
 from bot.dedupe_terms import salient_terms, strip_dateline
@@ -134,18 +137,19 @@ def test_same_story(a: tuple[str, str, str | None], b: tuple[str, str, str | Non
     assert same_story(fingerprint(*b), fingerprint(*a)) is same
 
 
-def _dev_published(raw: str | None) -> datetime | None:
-    if not raw or len(raw) < 10:
-        return None   # a month only is unknown, as in bench/dedupe.py
-    when = datetime.fromisoformat(raw)
-    return when if when.tzinfo else when.replace(tzinfo=UTC)
+def _bench() -> ModuleType:
+    # The bench's own date modelling (days and months as intervals), not a second copy of it.
+    spec = importlib.util.spec_from_file_location("dedupe_bench", ROOT / "bench" / "dedupe.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def test_dev_clusters_meet_precision_and_never_merge_storyline_siblings() -> None:
     items = [json.loads(line) for line in need_dev().read_text(encoding="utf-8").splitlines()
              if line]
-    fps = [fingerprint(i["title"] or "", i["summary"], i["url"],
-                       published=_dev_published(i["published"])) for i in items]
+    fps = [_bench().fp_of(i) for i in items]
     tp = fp = siblings = 0
     for x in range(len(items)):
         for y in range(x + 1, len(items)):
@@ -157,9 +161,9 @@ def test_dev_clusters_meet_precision_and_never_merge_storyline_siblings() -> Non
                 # the store only asks about candidates sharing a key
                 assert set(a.bands) & set(b.bands) or a.url_key == b.url_key or (
                     a.title_key == b.title_key)
-    # Measured: 39 true, 0 false merges of 98 (docs/dedupe.md). Precision is what the pipeline
+    # Measured: 46 true, 0 false merges of 98 (docs/dedupe.md). Precision is what the pipeline
     # needs: a false merge hides a story, a miss only posts it twice.
-    assert fp == 0 and siblings == 0 and tp >= 39
+    assert fp == 0 and siblings == 0 and tp >= 46
     assert max(len(f.bands) for f in fps) <= 150
 
 
@@ -186,11 +190,19 @@ def test_strip_dateline_drops_only_wire_datelines(text: str, rest: str) -> None:
 
 @pytest.mark.parametrize(("title", "text", "names", "words"), [
     # capitalised mid-sentence, acronyms and figures are names; function/news words are dropped
+    # (trailing vowels go too: "Velda"/"Veldan", "price"/"pricing" fold alike)
     ("", "The Zorbian Navy said it seized 12 tankers near Port Velda on Tuesday.",
-     ("zorbian", "navy", "12", "port", "velda"), ("seiz", "tanker")),
+     ("zorb", "navy", "12", "port", "veld"), ("seiz", "tanker")),
     # a Title Case headline says nothing about names; "$60" and "60" are one figure
     ("Allies Agree Oil Price Cap", "The cap of $60 a barrel starts in December.",
-     ("60",), ("ally", "agree", "oil", "price", "cap", "barrel", "start")),
+     ("60",), ("ally", "agr", "oil", "pric", "cap", "barrel", "start")),
+    # a country and its people are one term; "U.S."/"US"/"United States" are one name
+    ("", "Nepalese climbers and Nepali guides left Nepal with U.S. and US envoys, then "
+     "United States officials.", ("nepal", "usa"), ("climber", "guid", "left", "env")),
+    ("", "Russian and Chinese envoys met Russia's and China's; the UK and Britain did not.",
+     ("russ", "chin", "uk"), ("env", "met")),
+    # a plural and a verb ending both go: "meetings" is "meet"
+    ("", "Meetings were held; they meet again.", (), ("meet", "held")),
     # accents folded; a word seen once as a name stays a name
     ("", "Officials in São Tomé met. Later, São Tomé signed.", ("sao", "tome"), ("met", "sign")),
     ("", "", (), ()),
@@ -232,6 +244,39 @@ def test_write_ups_of_one_event_match_within_hours(
         assert set(fa.bands) & set(fb.bands)
 
 
+DAY = timedelta(days=1)
+
+
+@pytest.mark.parametrize(("a", "b", "same"), [
+    # dates without a time are whole days: the same or the next day can be hours apart
+    ((T0, T0 + DAY), (T0, T0 + DAY), True),
+    ((T0, T0 + DAY), (T0 + DAY, T0 + 2 * DAY), True),
+    # two days on, they may be 25 h apart but may as well be 71 h: not opened
+    ((T0, T0 + DAY), (T0 + 2 * DAY, T0 + 3 * DAY), False),
+    # a day and an exact time within it or the next day
+    ((T0, T0 + DAY), (T0 + timedelta(hours=40), None), True),
+    # a month says nothing about the day: like an unknown date, never opens the gate
+    ((T0, T0 + 30 * DAY), (T0 + 3 * DAY, T0 + 4 * DAY), False),
+    ((T0, T0 + 30 * DAY), (T0, T0 + 30 * DAY), False),
+])
+def test_a_date_without_a_time_is_an_interval(
+        a: tuple[datetime, datetime | None], b: tuple[datetime, datetime | None],
+        same: bool) -> None:
+    fa = fingerprint("", EVENT, None, published=a[0], published_until=a[1])
+    fb = fingerprint("", REWRITE, None, published=b[0], published_until=b[1])
+    assert same_story(fa, fb) is same and same_story(fb, fa) is same
+
+
+def test_time_gap_is_the_smallest_and_largest_possible_distance() -> None:
+    day = fingerprint("", EVENT, None, published=T0, published_until=T0 + DAY)
+    at = fingerprint("", EVENT, None, published=T0 + timedelta(hours=30))
+    assert time_gap(day, at) == (timedelta(hours=6), timedelta(hours=30))
+    assert time_gap(at, at) == (timedelta(0), timedelta(0))
+    assert time_gap(day, fingerprint("", EVENT, None)) is None
+    # an end before the start (or equal to it) is an exact time
+    assert fingerprint("", EVENT, None, published=T0, published_until=T0).published_until is None
+
+
 def test_fuzzy_score_is_none_where_the_rule_does_not_apply() -> None:
     dated = fingerprint("", EVENT, None, published=T0)
     assert fuzzy_score(dated, fingerprint("", EVENT, None)) is None
@@ -245,6 +290,8 @@ def test_fuzzy_score_is_none_where_the_rule_does_not_apply() -> None:
     fingerprint("", "", None),
     fingerprint("Ünïcode “quotes” — ok", "Ñandú in Zürich: 3,5 € per day.", None,
                 published=datetime(2031, 1, 1, 12, 30, 15, 123456)),
+    fingerprint("Zorbia freezes Kastelan assets", EVENT, None, published=T0,
+                published_until=T0 + timedelta(days=1)),
     # hand-made (the pipeline's shape before the store keeps the JSON): bands kept verbatim
     StoryFingerprint(url_key="e.com/a", title_key="a b c", signature=(1, 2, 3), bands=()),
     StoryFingerprint(url_key=None, title_key=None, signature=(), bands=("b0:ff", "e:00")),
@@ -253,6 +300,13 @@ def test_dumps_loads_round_trips_exactly(fp: StoryFingerprint) -> None:
     text = fp.dumps()
     assert StoryFingerprint.loads(text) == fp
     assert "\n" not in text and ": " not in text   # compact, one column
+
+
+def test_loads_reads_v1_without_an_interval_end() -> None:
+    # Fingerprints stored before `published_until` existed have no "q": an exact time.
+    fp = fingerprint("Zorbia freezes Kastelan assets", EVENT, None, published=T0)
+    doc = json.loads(fp.dumps())
+    assert "q" not in doc and StoryFingerprint.loads(json.dumps(doc)) == fp
 
 
 def test_loads_rejects_an_unknown_version() -> None:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+import bot.parse
 from bot.errors import NotAFeed, ParseError
 from bot.parse import article_key, canonical_link, parse, strip_doctype
 
@@ -72,6 +73,74 @@ def test_source_falls_back_to_the_host_without_a_title():
     body = b'<rss version="2.0"><channel><item><title>x</title></item></channel></rss>'
     feed = parse(body, RSS_TYPE, "https://news.example.org/rss")
     assert feed.articles[0].source == "news.example.org"
+
+
+# --- two parsers, one result ---------------------------------------------------------------
+# feedparser-rs reads well-formed feeds, feedparser the rest. A feed that turns malformed for
+# one poll switches parser: its items must keep their keys, or they would be posted again.
+
+needs_fast = pytest.mark.skipif(bot.parse.feedparser_rs is None,
+                                reason="feedparser-rs has no wheel for this platform")
+
+
+@needs_fast
+@pytest.mark.parametrize("name", ["rss20_typical.xml", "atom_typical.xml",
+                                  "latin1_declared_utf8.xml", "no_guid_no_link.xml"])
+def test_fast_parser_gives_the_articles_feedparser_gives(name, monkeypatch):
+    body = (FEEDS / name).read_bytes()
+    assert bot.parse._fast(bot.parse._defuse(body, {})[0]) is not None   # really the fast path
+    fast = load(name)
+    monkeypatch.setattr(bot.parse, "feedparser_rs", None)
+    reference = load(name)
+    assert fast.articles == reference.articles and fast.articles
+    assert (fast.title, fast.ttl_minutes) == (reference.title, reference.ttl_minutes)
+
+
+@needs_fast
+@pytest.mark.parametrize("link", [
+    "/news/relative",                     # feedparser: against the feed URL; rs: <link>
+    "",                                   # rs: the channel's <link>
+    "http://10.1.2.3/intranet-story",     # rs: blanked (private address)
+    "http://news.internal/story",         # rs: blanked
+    "javascript:alert(1)",
+], ids=["relative", "empty", "private-ip", "internal", "javascript"])
+def test_feeds_whose_links_the_parsers_disagree_on_go_to_feedparser(link, monkeypatch):
+    body = ('<rss version="2.0"><channel><title>T</title><link>https://t.example/</link>'
+            f"<item><title>One</title><link>{link}</link></item>"
+            "<item><title>Two</title><link>https://t.example/2</link></item>"
+            "</channel></rss>").encode()
+    assert bot.parse._fast(body) is None
+    fast = parse(body, {}, URL).articles
+    monkeypatch.setattr(bot.parse, "feedparser_rs", None)
+    assert parse(body, {}, URL).articles == fast
+
+
+@needs_fast
+def test_malformed_feed_is_read_by_feedparser_which_recovers_entries():
+    assert bot.parse._fast((FEEDS / "malformed.xml").read_bytes()) is None    # rs: bozo
+    assert len(load("malformed.xml").articles) == 2
+
+
+@pytest.mark.parametrize("fast", [True, False], ids=["feedparser-rs", "feedparser"])
+def test_windows_1252_punctuation_mislabelled_as_latin1_is_repaired(fast, monkeypatch):
+    if not fast:
+        monkeypatch.setattr(bot.parse, "feedparser_rs", None)
+    body = (b'<?xml version="1.0" encoding="iso-8859-1"?><rss version="2.0"><channel>'
+            b"<title>t</title><item><title>Don\x92t panic \x96 yet</title><guid>1</guid>"
+            b"<description>\x93Quoted\x94</description></item></channel></rss>")
+    (article,) = parse(body, {}, URL).articles
+    assert (article.title, article.summary_html) == ("Don’t panic – yet", "“Quoted”")
+
+
+@needs_fast
+def test_json_feed_is_read_too():
+    body = (b'{"version": "https://jsonfeed.org/version/1.1", "title": "J", "items": [{"id": "1",'
+            b' "url": "https://j.example/1", "title": "Summit set", "content_html": "<p>x</p>",'
+            b' "date_published": "2024-03-05T08:00:00Z"}]}')
+    feed = parse(body, {"content-type": "application/feed+json"}, URL)
+    (article,) = feed.articles
+    assert (feed.title, article.title, article.link) == ("J", "Summit set", "https://j.example/1")
+    assert article.published == datetime(2024, 3, 5, 8, 0, tzinfo=UTC)
 
 
 # --- broken input --------------------------------------------------------------------------

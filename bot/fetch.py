@@ -65,10 +65,10 @@ class _Session(requests.Session):
 
     def __init__(self) -> None:
         super().__init__()
-        self._env: dict[tuple[str, str, bool], dict[str, Any]] = {}
+        self._env: dict[tuple[str, str, bool], Any] = {}
 
     def merge_environment_settings(self, url: Any, proxies: Any, stream: Any, verify: Any,
-                                   cert: Any) -> dict[str, Any]:
+                                   cert: Any) -> Any:
         if proxies or verify is not None or cert is not None or not self.trust_env:
             return super().merge_environment_settings(url, proxies, stream, verify, cert)
         parts = urlsplit(str(url))

@@ -29,7 +29,7 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 import feedparser
 from feedparser.encodings import convert_to_utf8
 
-from bot.errors import NotAFeed
+from bot.errors import NotAFeed, ParseError
 from bot.models import Article, ParsedFeed
 
 feedparser_rs: Any
@@ -151,14 +151,20 @@ def parse(body: bytes, headers: Mapping[str, str], url: str, *,
         raise NotAFeed(url, "empty response; the server sent no content, check the URL")
     hdrs = {k.lower(): v for k, v in headers.items()}
     kind = hdrs.get("content-type", "no Content-Type")
-    data, hdrs, encoding_note = _defuse(body, hdrs)
-    # Relative links resolve against Content-Location, else the feed URL (RFC 9110 §8.7).
-    hdrs["content-location"] = urljoin(url, hdrs.get("content-location", "")) or url
-    # JSON Feed (jsonfeed.org) is read by feedparser-rs only, from the bytes as sent: the
-    # transcoding above prepends an XML declaration.
-    d = _fast(body if body.lstrip()[:1] == b"{" else data) or feedparser.parse(
-        io.BytesIO(data), response_headers=hdrs, sanitize_html=False,
-        resolve_relative_uris=False)
+    try:
+        data, hdrs, encoding_note = _defuse(body, hdrs)
+        # Relative links resolve against Content-Location, else the feed URL (RFC 9110 §8.7).
+        hdrs["content-location"] = urljoin(url, hdrs.get("content-location", "")) or url
+        # JSON Feed (jsonfeed.org) is read by feedparser-rs only, from the bytes as sent: the
+        # transcoding above prepends an XML declaration.
+        d = _fast(body if body.lstrip()[:1] == b"{" else data) or feedparser.parse(
+            io.BytesIO(data), response_headers=hdrs, sanitize_html=False,
+            resolve_relative_uris=False)
+    except (KeyError, IndexError, UnicodeError, ValueError) as broken:
+        # feedparser's own failures on mangled input (found by fuzzing: an undecodable
+        # encoding name, a <link> closed before it opened): a broken feed, not our bug.
+        raise ParseError(url, f"the feed is too broken to read ({_short(broken)}); report it to "
+                              "the site, or remove the feed") from broken
     version = d.get("version") or ""
     if not version and not d.entries:
         if _HTML_HINT.search(body[:8192]) or "html" in kind.lower():

@@ -181,6 +181,17 @@ def test_things_that_are_not_feeds(body, headers, message):
     assert URL in str(caught.value)
 
 
+@pytest.mark.parametrize("body", [
+    b'<?xml version="1.0" encoding="utf-8"?><?xml version="1.0" encoding="\xe4"?><rss/>',
+    b"<channel<item<link</item</link<",      # minimised from a mutated fixture
+], ids=["undecodable-encoding-name", "link-closed-in-tag-soup"])
+def test_input_that_crashes_feedparser_is_a_clear_parse_error(body):
+    # Found by fuzzing mutated fixtures: feedparser raises UnicodeDecodeError / KeyError.
+    with pytest.raises(ParseError, match="too broken to read") as caught:
+        parse(body, {}, URL)
+    assert URL in str(caught.value)
+
+
 def test_feed_without_entries_is_still_a_feed():
     feed = parse(b'<rss version="2.0"><channel><title>Quiet</title></channel></rss>', {}, URL)
     assert feed.version == "rss20" and feed.articles == ()

@@ -195,7 +195,7 @@ def _fast(data: bytes) -> Any:
     channel's. A feed whose links are not all absolute web URLs therefore goes to
     feedparser, so a feed keeps its keys when one malformed poll switches parsers.
     """
-    if feedparser_rs is None:
+    if feedparser_rs is None or b"base64" in data:  # Atom 0.3 mode="base64": not decoded
         return None
     try:
         d = feedparser_rs.parse(data, sanitize_html=False, resolve_relative_uris=False)
@@ -207,6 +207,8 @@ def _fast(data: bytes) -> Any:
         link = e.get("link")
         if link is not None and not _WEB_LINK.match(link):
             return None
+        if not (link or e.get("title") or e.get("summary") or e.get("content")):
+            return None     # an empty entry: feedparser may find what it holds (xhtml:body)
     return d
 
 

@@ -9,6 +9,9 @@ from __future__ import annotations
 import time
 from collections import Counter
 
+import pytest
+
+import bot.parse
 from bot.errors import FeedError
 from bot.fetch import FetchLimits, fetch
 from bot.models import Fetched
@@ -19,8 +22,12 @@ LIMITS = FetchLimits(max_bytes=2 * 1024 * 1024)
 PER_FILE_SECONDS = 2.0
 
 
-def test_every_corpus_file_fetches_and_parses_with_only_our_errors() -> None:
+@pytest.mark.parametrize("fast", [True, False], ids=["feedparser-rs-first", "feedparser-only"])
+def test_every_corpus_file_fetches_and_parses_with_only_our_errors(
+        fast: bool, monkeypatch: pytest.MonkeyPatch) -> None:
     root = need_shared("corpora", "feedparser-tests")
+    if not fast:    # as on a platform without a feedparser-rs wheel
+        monkeypatch.setattr(bot.parse, "feedparser_rs", None)
     files = sorted(p for p in root.rglob("*") if p.is_file() and p.suffix == ".xml")
     assert len(files) > 1000, f"corpus looks incomplete: {len(files)} files in {root}"
     outcomes: Counter[str] = Counter()

@@ -2,9 +2,9 @@
 
 Per article: split title and text into words once (`query_parse.words`), lay the words out
 twice in one string (folded forms, then English stems, with different separators), run the
-automaton holding every atom of every topic over it once, and evaluate only the topics that
-had at least one atom hit. Cost grows with the text and the hits, not with the number of
-topics or terms (bench/topics.py measures it).
+automaton holding every atom of every topic over it once, then look the atoms found up in an
+inverted index (atom -> topics, and in what role). Cost grows with the text and the hits, not
+with the number of topics or terms (bench/topics.py measures it).
 """
 
 from __future__ import annotations
@@ -13,11 +13,13 @@ import unicodedata
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import ahocorasick
 
 from bot.models import Match
-from bot.query import Evaluator, Query, Span, ordered
+from bot.query import Query
+from bot.query_eval import Fn, Span, TermFn, compile_node, flat, ordered, term_fn
 from bot.query_parse import EXACT, NEAR_MAX, PREFIX, Atom, stem, words
 
 # Separators: folded words are written "\x01word", stems "\x02stem". An exact atom is
@@ -42,27 +44,61 @@ class Topic:
     channel: str | None = None
 
 
+# The inverted index holds, per atom id, a list of topics for each of these roles:
+# topics of the "terms, no excluded terms" shape (`query_eval.flat`) for which the atom is a
+# plain word / the first atom of another term, with its evaluator; the same for their
+# excluded terms; for every other topic: the topics whose query has the atom, the topics for
+# which the atom alone completes a required set (`Query.requires`), the larger sets with it.
+WORD, TERM, VETO, VETO_TERM, MEMBER, ALONE, WITHIN = range(7)
+
+
 class Matcher:
     """All topics' terms in one automaton; `match` says which topics an article hits and why."""
 
     def __init__(self, topics: Sequence[Topic]) -> None:
         self.topics = tuple(topics)
+        self._names = [t.name for t in self.topics]
+        self._channels = [t.channel for t in self.topics]
         self._automaton = ahocorasick.Automaton()
-        self._atoms: list[Atom] = []
-        # atom id -> (topic index, whether a hit of it can make that topic match)
-        self._topics_of: list[list[tuple[int, bool]]] = []
         ids: dict[Atom, int] = {}
+        index: list[list[list[Any]]] = []
+        self._set_size: list[int] = []
+        self._set_topic: list[int] = []
+        self._run: list[Fn | None] = []     # None: decided from the index alone
         for t_index, topic in enumerate(self.topics):
-            triggers = topic.query.trigger_atoms or topic.query.atoms
             for atom in sorted(topic.query.atoms):
                 if atom not in ids:
-                    ids[atom] = len(self._atoms)
-                    self._atoms.append(atom)
-                    self._topics_of.append([])
+                    ids[atom] = len(ids)
+                    index.append([[] for _ in range(WITHIN + 1)])
                     pattern = _pattern(atom)
-                    self._automaton.add_word(pattern, (ids[atom], len(pattern)))
-                self._topics_of[ids[atom]].append((t_index, atom in triggers))
-        if self._atoms:
+                    self._automaton.add_word(pattern, (ids[atom], len(pattern) - 1))
+            shape = flat(topic.query.root)
+            self._run.append(None if shape else compile_node(topic.query.root, ids))
+            if shape:
+                for role, terms in ((WORD, shape[0]), (VETO, shape[1])):
+                    for t in terms:
+                        entry = index[ids[t.atoms[0]]]
+                        if len(t.atoms) == 1 and t.field is None:
+                            entry[role].append(t_index)
+                        else:
+                            entry[role + 1].append((t_index, term_fn(t, ids)))
+                continue
+            for atom in topic.query.atoms:
+                index[ids[atom]][MEMBER].append(t_index)
+            for need in topic.query.requires:
+                if len(need) == 1:
+                    index[ids[next(iter(need))]][ALONE].append(t_index)
+                    continue
+                for atom in need:
+                    index[ids[atom]][WITHIN].append(len(self._set_size))
+                self._set_size.append(len(need))
+                self._set_topic.append(t_index)
+        self._atoms = list(ids)
+        # (WORD topics, the other roles or None): most atoms are only some topics' words.
+        self._index = [(tuple(dict.fromkeys(e[WORD])),
+                        tuple(tuple(dict.fromkeys(r)) for r in e[TERM:]) if any(e[TERM:])
+                        else None) for e in index]
+        if ids:
             self._automaton.make_automaton()
         # Work done by the last `match`: atom occurrences the automaton reported. A word can
         # start at most (its length + 2) distinct patterns -- its exact form, its stem, its
@@ -102,28 +138,75 @@ class Matcher:
             cur += 1
 
         found: dict[int, list[int]] = defaultdict(list)
-        for end, (atom_id, length) in self._automaton.iter("".join(parts)):
-            found[atom_id].append(at[end - length + 1])
+        for end, (atom_id, last) in self._automaton.iter("".join(parts)):
+            found[atom_id].append(at[end - last])
         self.last_hits = sum(map(len, found.values()))
 
-        hits: dict[Atom, list[int]] = {}
-        topic_atoms: dict[int, list[Atom]] = defaultdict(list)   # hit atoms per topic
-        candidates: set[int] = set()
-        for atom_id, positions in found.items():
-            atom = self._atoms[atom_id]
-            hits[atom] = positions
-            for t_index, trigger in self._topics_of[atom_id]:
-                topic_atoms[t_index].append(atom)
-                if trigger:
-                    candidates.add(t_index)
-        evaluator = Evaluator(hits, len(t_words))
+        # One pass over the atoms found: each updates only the topics it belongs to.
+        word_of: dict[int, list[int]] = defaultdict(list)       # flat topic -> its words
+        term_of: dict[int, list[TermFn]] = defaultdict(list)    # ... its other terms
+        veto_of: dict[int, list[TermFn]] = defaultdict(list)    # ... its excluded terms
+        vetoed: set[int] = set()        # flat topics with an excluded word present
+        mine: dict[int, list[int]] = defaultdict(list)          # other topic -> its atoms
+        candidates: set[int] = set()    # other topics with a required set complete
+        missing: dict[int, int] = {}    # required set -> its atoms not seen yet
+        size, owner = self._set_size, self._set_topic
+        for atom_id in found:
+            word_in, roles = self._index[atom_id]
+            for t_index in word_in:
+                word_of[t_index].append(atom_id)
+            if roles is None:
+                continue
+            term_in, vetoes, veto_terms, member, alone, within = roles
+            for t_index, f in term_in:
+                term_of[t_index].append(f)
+            if vetoes:
+                vetoed.update(vetoes)
+            for t_index, f in veto_terms:
+                veto_of[t_index].append(f)
+            for t_index in member:
+                mine[t_index].append(atom_id)
+            if alone:
+                candidates.update(alone)
+            for s in within:
+                left = missing.get(s, size[s]) - 1
+                missing[s] = left
+                if not left:
+                    candidates.add(owner[s])
+        candidates.update(word_of)
+        candidates.update(term_of)
+        candidates -= vetoed
+
+        tw = len(t_words)
+        cut: dict[int, tuple[str, ...]] = {}    # a word's surfaces, for each topic it hits
+
+        def surfaces(spans: list[Span]) -> tuple[str, ...]:
+            return _surfaces(spans, title, t_words, text, x_words, offset)
+
         out = []
+        run_of, names, channels = self._run, self._names, self._channels
         for t_index in sorted(candidates):
-            topic = self.topics[t_index]
-            spans = evaluator.run(topic.query.root, topic_atoms[t_index])
-            if spans is not None:
-                terms = _surfaces(spans, title, t_words, text, x_words, offset)
-                out.append(Match(topic=topic.name, terms=terms, channel=topic.channel))
+            run = run_of[t_index]
+            if run is not None:
+                spans = run(found, mine[t_index], tw)
+                if spans is None:
+                    continue
+                terms = surfaces(spans)
+            else:
+                excluded = veto_of.get(t_index)
+                if excluded and any(f(found, tw) for f in excluded):
+                    continue
+                hit = word_of.get(t_index, ())
+                if len(hit) == 1 and t_index not in term_of:     # the usual case
+                    terms = cut.get(hit[0]) or cut.setdefault(
+                        hit[0], surfaces([(p, p + 1) for p in found[hit[0]]]))
+                else:
+                    spans = [(p, p + 1) for a in hit for p in found[a]]
+                    spans += [s for f in term_of.get(t_index, ()) for s in f(found, tw)]
+                    if not spans:
+                        continue
+                    terms = surfaces(spans)
+            out.append(Match(names[t_index], terms, channels[t_index]))
         return out
 
 

@@ -13,7 +13,7 @@ import sys
 import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from functools import cached_property, lru_cache
+from functools import lru_cache
 
 import snowballstemmer
 
@@ -85,11 +85,6 @@ class Term:
     atoms: tuple[Atom, ...]
     field: str | None = None
 
-    @cached_property
-    def simple(self) -> bool:
-        """One word, no field scope: its spans are just the atom's positions."""
-        return len(self.atoms) == 1 and self.field is None
-
 
 @dataclass(frozen=True)
 class And:
@@ -99,20 +94,6 @@ class And:
 @dataclass(frozen=True)
 class Or:
     children: tuple[Node, ...]
-
-    @cached_property
-    def by_atom(self) -> dict[Atom, tuple[Term, ...]]:
-        """Word and phrase children by (first) atom: a 50-term OR looks only at the few
-        atoms that hit (one set intersection) instead of visiting 50 children per article."""
-        out: dict[Atom, tuple[Term, ...]] = {}
-        for c in self.children:
-            if isinstance(c, Term):
-                out[c.atoms[0]] = (*out.get(c.atoms[0], ()), c)
-        return out
-
-    @cached_property
-    def rest(self) -> tuple[Node, ...]:
-        return tuple(c for c in self.children if not isinstance(c, Term))
 
 
 @dataclass(frozen=True)

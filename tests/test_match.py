@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
+import random
 import unicodedata
 
 import pytest
 
+import bot.match
+from bot.errors import QueryError
 from bot.match import Matcher, Topic
 from bot.models import Match
 from bot.query import compile_query, terms_query
@@ -122,3 +127,68 @@ def test_long_words_and_many_prefixes_stay_bounded() -> None:
     text = (word + " ") * 20_000
     assert len(matcher.match("", text)) == 40
     assert matcher.last_hits == 40 * 20_000
+
+
+def test_topic_order_holds_across_both_evaluation_paths() -> None:
+    # "a OR b NOT c" shapes are decided from the inverted index, others by compiled closures;
+    # the output interleaves them in topic order all the same.
+    matcher = Matcher([topic("n1", "kim NEAR/3 putin"), topic("f1", "kim OR xi NOT sport"),
+                       topic("n2", "kim putin"), topic("f2", '"Kim Jong Un" NOT "web summit"')])
+    assert matcher.match("Kim Jong Un meets Putin", "") == [
+        Match("n1", ("Kim", "Putin")), Match("f1", ("Kim",)), Match("n2", ("Kim", "Putin")),
+        Match("f2", ("Kim Jong Un",))]
+
+
+@pytest.mark.parametrize(("query", "text", "expected"), [
+    ('summit NOT "web summit"', "the summit of the web", ("summit",)),
+    ('summit NOT "web summit"', "Web Summit opens", None),
+    ("summit NOT title:web", "web summit", ("summit",)),       # excluded only in the title
+    ("summit -k2 -everest", "K2 summit", None),
+    ('"prime minister" OR title:summit', "summit of prime ministers", None),
+    ("summit OR summits OR summit*", "Summits", ("Summits",)),   # one surface, deduplicated
+    ("putin NOT putin", "Putin", None),
+    # not flat: a NOT that holds on an empty article, negated again
+    ("summit NOT (NOT kim)", "summit", None),
+    ("summit NOT (NOT kim)", "Kim summit", ("summit",)),     # negated terms: not reported
+    ("summit NOT (xi OR NOT kim)", "Kim summit", ("summit",)),
+    ("summit NOT (xi OR NOT kim)", "Kim summit with Xi", None),
+])
+def test_flat_topics_and_negations(query: str, text: str, expected: tuple[str, ...] | None) -> None:
+    got = Matcher([topic("t", query)]).match("", text)
+    assert got == ([Match("t", expected)] if expected else [])
+
+
+def _random_query(rng: random.Random, depth: int = 0) -> str:
+    words = ["kim", "jong", "putin", "summit", '"talks"', "sanction*", "xi", "a"]
+    term = rng.choice([*words, '"kim jong"', "title:summit", '"summit talks"'])
+    r = rng.random()
+    if depth > 2 or r < 0.3:
+        return term
+    sub = [_random_query(rng, depth + 1) for _ in range(rng.randint(2, 3))]
+    if r < 0.5:
+        return "(" + " OR ".join(sub) + ")"
+    if r < 0.7:
+        return "(" + " ".join(sub) + ")"
+    if r < 0.85:
+        return f"({sub[0]} NOT {sub[1]})"
+    return f"({term} NEAR/{rng.choice([0, 2, 5])} {rng.choice(words)})"
+
+
+def test_index_shortcuts_agree_with_full_evaluation(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The same topics matched two ways must agree, surfaces included: with the shortcuts
+    # (required atom sets, flat topics decided from the index), and with every topic
+    # evaluated by its compiled tree whenever any of its atoms occurs.
+    rng = random.Random(8)
+    queries = []
+    while len(queries) < 300:
+        with contextlib.suppress(QueryError):       # e.g. NEAR around an AND
+            queries.append(compile_query(_random_query(rng)))
+    vocab = ["Kim", "Jong", "Putin", "summit", "summits", "talks", "sanctioned", "XI", "a", "of"]
+    texts = [" ".join(rng.choices(vocab, k=rng.randint(0, 12))) for _ in range(150)]
+    fast = Matcher([Topic(f"t{i}", q) for i, q in enumerate(queries)])
+    monkeypatch.setattr(bot.match, "flat", lambda node: None)
+    slow = Matcher([Topic(f"t{i}", dataclasses.replace(q, requires=tuple(
+        frozenset([a]) for a in q.atoms))) for i, q in enumerate(queries)])
+    assert sum(len(fast.match(t[:9], t)) for t in texts) > 1000      # the test has teeth
+    for t in texts:
+        assert fast.match(t[:9], t) == slow.match(t[:9], t)

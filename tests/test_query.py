@@ -178,3 +178,19 @@ def test_terms_sugar_source(terms: list[str], exclude: list[str], source: str) -
 def test_terms_sugar_matches(terms: list[str], exclude: list[str], text: str,
                              expected: bool) -> None:
     assert matches(terms_query(terms, exclude), text) is expected
+
+
+def test_required_atom_sets() -> None:
+    # The Matcher evaluates a topic only once one of these sets occurred in full.
+    q = compile_query('"kim jong" OR (putin xi) NOT sport')
+    assert set(q.requires) == {frozenset({("exact", "kim"), ("exact", "jong")}),
+                               frozenset({("stem", "putin"), ("stem", "xi")})}
+    # nothing to derive under a NOT: each atom outside an odd number of NOTs on its own
+    assert compile_query("NOT (NOT kim)").requires == (frozenset({("stem", "kim")}),)
+    assert matches("NOT (NOT kim)", "Kim")
+
+
+def test_evaluate_on_atom_hits() -> None:
+    q = compile_query("summit NOT mountain")
+    assert q.evaluate({("stem", "summit"): [0, 4]}) == [(0, 1), (4, 5)]
+    assert q.evaluate({("stem", "summit"): [0], ("stem", "mountain"): [1]}) is None

@@ -160,7 +160,8 @@ def lex(src: str, key: str) -> list[Tok]:
                 raise QueryError("unterminated quote", key=key, column=i + 1)
             out.append(Tok("PHRASE", src[i + 1:end], i + 1))
             i = end + 1
-        elif c == "-" and i + 1 < n and src[i + 1] not in _STOP:
+        elif c == "-" and i + 1 < n and src[i + 1] not in ' \t\r\n)|':
+            # -word, -"a phrase", -(a OR b): a leading minus negates what follows it
             out.append(Tok("NOT", c, i + 1))
             i += 1
         else:

@@ -57,6 +57,10 @@ def matches(query: str, text: str, title: str = "") -> bool:
     ("(a OR b) c", "a", False),
     ("x NOT (y OR z)", "x z", False),
     ("Kim-Jong-un", "Kim Jong Un visits", True),        # a hyphen inside a word is not NOT
+    ('summit -"web summit"', "the Web Summit opens", False),    # minus before a phrase
+    ('summit -"web summit"', "leaders' summit on the web", True),
+    ("summit -(everest OR k2)", "K2 summit reached", False),    # ... or a group
+    ("summit -(everest OR k2)", "summit of leaders", True),
     # proximity: at most n words between, either order
     ("Putin NEAR/3 Kim", "Putin will meet Kim", True),
     ("Putin NEAR/3 Kim", "Kim will meet with Putin", True),

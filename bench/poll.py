@@ -3,8 +3,9 @@
     python bench/poll.py                       # 1,000 feeds × 50 items, 10 hosts
     python bench/poll.py --feeds 200 --items 20
 
-(a) cold: newsbot's real polling path (bot.poller.poll_cycle with a ParsePool: fetch →
-    parse in worker processes → match → dedupe → record into SQLite; nothing is sent);
+(a) cold: newsbot's polling path (bot.poller.poll_cycle with a ParsePool: fetch → parse in
+    worker processes → match → dedupe → record into SQLite; nothing is sent; no feed leases,
+    which `run --once` adds: bench/instances.py measures that path);
 (b) warm: the same store again after 10% of the feeds gained one new item (the rest 304);
 (c) naive: sequential requests.get + feedparser.parse + substring match.
 

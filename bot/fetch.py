@@ -58,7 +58,7 @@ class FetchLimits:
 class _Session(requests.Session):
     """A Session that reads the proxy/CA-bundle environment once per host, not per request.
 
-    requests re-scans os.environ twice per request (proxies, then no_proxy): a quarter of
+    requests re-scans os.environ twice per request (proxies, then no_proxy): a fifth of
     the CPU of a 304 poll. A running service's environment does not change, so the merged
     settings are kept per scheme, host and stream flag (a few dozen entries).
     """

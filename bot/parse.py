@@ -227,7 +227,7 @@ def _articles(entries: list[Any], url: str, source: str) -> list[Article]:
     out: list[Article] = []
     seen: set[str] = set()
     for e in entries:
-        title = _demoronize(_plain(e.get("title", ""), e.get("title_detail")))
+        title = _plain(e.get("title", ""), e.get("title_detail"))
         link = _absolute(url, e.get("link"))
         guid = (e.get("id") or "").strip() or None
         summary = _demoronize(max([c.get("value") or "" for c in e.get("content") or []]
@@ -292,10 +292,11 @@ def canonical_link(link: str) -> str:
 
 
 def _plain(text: str, detail: Mapping[str, Any] | None) -> str:
-    """Plain text: tags dropped for HTML titles, entities unescaped, whitespace collapsed."""
+    """Plain text: tags dropped for HTML titles, entities unescaped, whitespace collapsed,
+    cp1252 punctuation repaired (feed and item titles alike)."""
     if detail is not None and detail.get("type") in _HTML_TYPES:
         text = _TAG.sub(" ", text)
-    return _WS.sub(" ", html.unescape(text or "")).strip()
+    return _demoronize(_WS.sub(" ", html.unescape(text or "")).strip())
 
 
 def _absolute(base: str, link: str | None) -> str | None:

@@ -47,6 +47,12 @@ _TRACKING = re.compile(r"(utm_\w+|fbclid|gclid|mc_cid|mc_eid)", re.IGNORECASE)
 _HTML_HINT = re.compile(rb"<(!doctype\s+html|html[\s>]|head[\s>]|body[\s>])", re.IGNORECASE)
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
 _WEB_LINK = re.compile(r"https?://[^\s/?#]", re.IGNORECASE)
+# Base64 text constructs: Atom 0.3 mode="base64", and Atom 1.0 content/summary/title/... whose
+# type is a MIME type that is neither text/* nor XML (RFC 4287 §4.1.3.3). Unprefixed names
+# only: media:content type="image/jpeg" and content:encoded are not text constructs.
+_BASE64_TEXT = re.compile(
+    rb"""\bmode\s*=\s*["']base64["']|<(?:content|summary|title|subtitle|rights)\s[^>]*"""
+    rb"""\btype\s*=\s*["'](?!text/)[\w.+-]+/(?![\w.+-]*xml["'])""", re.IGNORECASE)
 
 # --- DOCTYPE defusing --------------------------------------------------------------------
 # The prolog is scanned token by token with find()/search() that never re-scan text, so the
@@ -195,7 +201,7 @@ def _fast(data: bytes) -> Any:
     channel's. A feed whose links are not all absolute web URLs therefore goes to
     feedparser, so a feed keeps its keys when one malformed poll switches parsers.
     """
-    if feedparser_rs is None or b"base64" in data:  # Atom 0.3 mode="base64": not decoded
+    if feedparser_rs is None or _BASE64_TEXT.search(data):     # not decoded by feedparser-rs
         return None
     try:
         d = feedparser_rs.parse(data, sanitize_html=False, resolve_relative_uris=False)

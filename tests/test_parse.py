@@ -116,6 +116,22 @@ def test_feeds_whose_links_the_parsers_disagree_on_go_to_feedparser(link, monkey
 
 
 @needs_fast
+@pytest.mark.parametrize(("content", "fast_path"), [
+    ('<content type="application/octet-stream">RXhhbXBsZSA8Yj5BdG9tPC9iPg==</content>', False),
+    ('<content mode="base64" type="text/html">RXhhbXBsZSA8Yj5BdG9tPC9iPg==</content>', False),
+    ('<content type="html">How to decode base64 in a shell</content>', True),
+], ids=["atom10-binary-type", "atom03-mode", "text-mentioning-base64"])
+def test_base64_text_constructs_go_to_feedparser_which_decodes_them(content, fast_path,
+                                                                      monkeypatch):
+    body = ('<feed xmlns="http://www.w3.org/2005/Atom"><title>T</title><entry><title>E</title>'
+            f'<id>tag:t,1</id><link href="https://t.example/1"/>{content}</entry></feed>').encode()
+    assert (bot.parse._fast(body) is not None) == fast_path
+    fast = parse(body, {}, URL).articles
+    monkeypatch.setattr(bot.parse, "feedparser_rs", None)
+    assert parse(body, {}, URL).articles == fast
+
+
+@needs_fast
 def test_malformed_feed_is_read_by_feedparser_which_recovers_entries():
     assert bot.parse._fast((FEEDS / "malformed.xml").read_bytes()) is None    # rs: bozo
     assert len(load("malformed.xml").articles) == 2

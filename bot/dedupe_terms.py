@@ -120,10 +120,6 @@ def _place(word: str) -> str:
     return stem if len(stem) >= 3 and len(word) >= 5 else word
 
 
-def _fold_word(word: str) -> str:
-    return _place(_stem(word))
-
-
 def _title_case(title: str) -> bool:
     # In "Putin Vows to Brief Washington" capitals say nothing about which words are names.
     words = [w for w in title.split() if w[:1].isalpha()]
@@ -155,7 +151,7 @@ def salient_terms(title: str, text: str) -> tuple[tuple[str, ...], tuple[str, ..
                 has_digit = any(c.isdigit() for c in piece)
                 if piece in STOPWORDS or (len(piece) < 3 and not has_digit and not acronym):
                     continue
-                term = piece if has_digit else _fold_word(piece)
+                term = piece if has_digit else _place(_stem(piece))
                 kinds[term] = kinds.get(term, False) or capital or acronym or has_digit
     names = tuple(t for t, is_name in kinds.items() if is_name)[:MAX_NAMES]
     words = tuple(t for t, is_name in kinds.items() if not is_name)[:MAX_WORDS]

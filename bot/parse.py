@@ -47,12 +47,16 @@ _TRACKING = re.compile(r"(utm_\w+|fbclid|gclid|mc_cid|mc_eid)", re.IGNORECASE)
 _HTML_HINT = re.compile(rb"<(!doctype\s+html|html[\s>]|head[\s>]|body[\s>])", re.IGNORECASE)
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
 _WEB_LINK = re.compile(r"https?://[^\s/?#]", re.IGNORECASE)
-# Base64 text constructs: Atom 0.3 mode="base64", and Atom 1.0 content/summary/title/... whose
-# type is a MIME type that is neither text/* nor XML (RFC 4287 §4.1.3.3). Unprefixed names
-# only: media:content type="image/jpeg" and content:encoded are not text constructs.
-_BASE64_TEXT = re.compile(
-    rb"""\bmode\s*=\s*["']base64["']|<(?:content|summary|title|subtitle|rights)\s[^>]*"""
-    rb"""\btype\s*=\s*["'](?!text/)[\w.+-]+/(?![\w.+-]*xml["'])""", re.IGNORECASE)
+# Base64 text constructs, which feedparser-rs leaves undecoded: Atom 0.3 mode="base64", and
+# Atom 1.0 content/summary/title/... whose type is a MIME type that is neither text/* nor XML
+# (RFC 4287 §4.1.3.3). The element is checked only where a binary type occurs (enclosures,
+# media:content, text constructs).
+# XML names and Atom 0.3's mode values are case-sensitive (as in feedparser); MIME types are
+# not. A case-insensitive pattern would lose the literal-prefix search: 0.2 ms per 35 KB feed
+# instead of 0.04 ms.
+_BASE64_MODE = re.compile(rb"""mode\s*=\s*["']base64["']""")
+_BINARY_TYPE = re.compile(rb"""type\s*=\s*["'](?!(?i:text)/)[\w.+-]+/(?![\w.+-]*(?i:xml)["'])""")
+_TEXT_CONSTRUCT = re.compile(rb"<(?:content|summary|title|subtitle|rights)\s")
 
 # --- DOCTYPE defusing --------------------------------------------------------------------
 # The prolog is scanned token by token with find()/search() that never re-scan text, so the
@@ -201,7 +205,7 @@ def _fast(data: bytes) -> Any:
     channel's. A feed whose links are not all absolute web URLs therefore goes to
     feedparser, so a feed keeps its keys when one malformed poll switches parsers.
     """
-    if feedparser_rs is None or _BASE64_TEXT.search(data):     # not decoded by feedparser-rs
+    if feedparser_rs is None or _base64_text(data):
         return None
     try:
         d = feedparser_rs.parse(data, sanitize_html=False, resolve_relative_uris=False)
@@ -216,6 +220,13 @@ def _fast(data: bytes) -> Any:
         if not (link or e.get("title") or e.get("summary") or e.get("content")):
             return None     # an empty entry: feedparser may find what it holds (xhtml:body)
     return d
+
+
+def _base64_text(data: bytes) -> bool:
+    if b"base64" in data and _BASE64_MODE.search(data):
+        return True
+    return any(_TEXT_CONSTRUCT.match(data, max(0, data.rfind(b"<", 0, m.start())))
+               for m in _BINARY_TYPE.finditer(data))
 
 
 # Windows-1252 punctuation mislabelled as Latin-1 arrives as C1 controls (U+0080-U+009F);

@@ -131,6 +131,20 @@ def test_base64_text_constructs_go_to_feedparser_which_decodes_them(content, fas
     assert parse(body, {}, URL).articles == fast
 
 
+@pytest.mark.parametrize(("fragment", "base64"), [
+    (b'<content type="application/octet-stream">', True),
+    (b'<summary type="Image/PNG">', True),
+    (b'<content mode="base64">', True),
+    (b'<content type="html">', False),
+    (b'<content type="application/xhtml+xml">', False),
+    (b'<enclosure type="audio/mpeg" url="https://p.example/1.mp3"/>', False),   # podcasts
+    (b'<media:content type="image/jpeg" url="https://p.example/1.jpg"/>', False),
+    (b"<p>decode base64 in a shell</p>", False),
+])
+def test_base64_text_construct_detection(fragment, base64):
+    assert bot.parse._base64_text(b"<feed>" + fragment + b"</feed>") == base64
+
+
 @needs_fast
 def test_malformed_feed_is_read_by_feedparser_which_recovers_entries():
     assert bot.parse._fast((FEEDS / "malformed.xml").read_bytes()) is None    # rs: bozo

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import Any
 
@@ -43,8 +44,15 @@ def dialect_insert(conn: Connection, table: Any) -> Any:
 
 
 def upsert_ignore(conn: Connection, table: Any) -> Any:
-    """INSERT ... ON CONFLICT DO NOTHING."""
-    return dialect_insert(conn, table).on_conflict_do_nothing()
+    """INSERT ... ON CONFLICT DO NOTHING. One object per dialect and table: SQLAlchemy
+    memoises a statement's cache key on the object, so a reused statement compiles once."""
+    return _upsert_ignore(conn.dialect.name, table)
+
+
+@functools.cache
+def _upsert_ignore(dialect: str, table: Any) -> Any:
+    return (postgresql if dialect == "postgresql" else sqlite).insert(table) \
+        .on_conflict_do_nothing()
 
 
 def reader_of(engine: Engine) -> Engine:

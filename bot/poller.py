@@ -68,6 +68,7 @@ class OutageDetector:
                  min_samples: int = 5) -> None:
         self.window, self.threshold, self.min_samples = window, threshold, min_samples
         self._samples: deque[tuple[datetime, bool]] = deque()
+        self._failed = 0        # failures among _samples: kept, not recounted per poll
         self._lock = threading.Lock()
         self.down = False
 
@@ -75,10 +76,10 @@ class OutageDetector:
         """Add one poll's outcome; return whether the network appears down now."""
         with self._lock:
             self._samples.append((now, network_failure))
+            self._failed += network_failure
             while self._samples and self._samples[0][0] < now - self.window:
-                self._samples.popleft()
-            total = len(self._samples)
-            failed = sum(1 for _, f in self._samples if f)
+                self._failed -= self._samples.popleft()[1]
+            total, failed = len(self._samples), self._failed
             down = (total >= self.min_samples and failed >= self.threshold * total) or (
                 self.down and failed == total)      # down until some poll succeeds again
             if down and not self.down:

@@ -54,14 +54,17 @@ def normalise_line(line: str) -> str:
     return " ".join(_PUNCT.sub(" ", line.casefold()).split())
 
 
-def feed_boilerplate(texts: Sequence[str], *, min_share: float = 0.5) -> frozenset[str]:
+def feed_boilerplate(texts: Sequence[str], *, min_share: float = 0.5,
+                     max_items: int = 20) -> frozenset[str]:
     """Normalised lines repeated across a feed's items: site chrome printed in every item.
 
     A line counts when it is in at least 2 items and, with 3 or more items, in at least
     `min_share` of them. Identical items (a feed repeating an entry) are counted once, or every
-    line of a repeated entry would look like chrome.
+    line of a repeated entry would look like chrome. Only the first `max_items` distinct
+    items are read (feeds list the newest first, so: the current template's chrome): chrome
+    is in every item, and reading all of a 50-item feed cost more than parsing it.
     """
-    unique = list(dict.fromkeys(texts))
+    unique = list(dict.fromkeys(texts))[:max_items]
     counts: Counter[str] = Counter()
     for text in unique:
         counts.update({normalise_line(line) for line in html_to_text(text).split("\n")} - {""})

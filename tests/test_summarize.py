@@ -92,6 +92,15 @@ def test_feed_boilerplate_thresholds(items: list[str], expected: set[str]) -> No
     assert feed_boilerplate(items) == expected
 
 
+def test_feed_boilerplate_reads_the_newest_items_only() -> None:
+    # Chrome of the current template, in the 20 newest items (first in a feed), is found;
+    # a line that only older items carry (an old template) is not read at all.
+    newest = [f"<p>Story {i}.</p><p>Support us - Go Ad-Free!</p>" for i in range(20)]
+    older = [f"<p>Old {i}.</p><p>Old footer</p>" for i in range(40)]
+    assert feed_boilerplate(newest + older) == {"support us go ad free"}
+    assert "old footer" in feed_boilerplate(newest + older, max_items=60)
+
+
 def test_leading_title_line_is_dropped() -> None:
     item = "<h1>Kim visits Russia</h1><p>Kim arrived by train.</p>"
     assert summarize(item, title="Kim Visits Russia!") == "Kim arrived by train."

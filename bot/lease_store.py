@@ -10,10 +10,28 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, and_, delete, or_, select, update
+from sqlalchemy import ColumnElement, Engine, Update, and_, bindparam, delete, or_, select, update
 
 from bot.db import dialect_insert, reader_of
 from bot.schema import feeds, leases
+
+
+# Built once (run on every poll): SQLAlchemy memoises a statement's cache key on the object.
+def _claim(due: ColumnElement[bool]) -> Update:
+    free = or_(feeds.c.lease_until.is_(None), feeds.c.lease_until < bindparam("_now"),
+               feeds.c.lease_owner == bindparam("_owner"))
+    return update(feeds).where(feeds.c.url == bindparam("_url"), feeds.c.gone.is_(False),
+                               due, free).values(lease_owner=bindparam("_owner"),
+                                                 lease_until=bindparam("_until"))
+
+
+_CLAIM_DUE = _claim(or_(feeds.c.next_poll_at.is_(None),
+                        feeds.c.next_poll_at <= bindparam("_now")))
+_CLAIM_NOT_POLLED = _claim(or_(feeds.c.last_attempt.is_(None),
+                               feeds.c.last_attempt < bindparam("_since")))
+_RELEASE = update(feeds).where(feeds.c.url == bindparam("_url"),
+                               feeds.c.lease_owner == bindparam("_owner")).values(
+    lease_owner=None, lease_until=None)
 
 
 class LeaseStore:
@@ -29,16 +47,12 @@ class LeaseStore:
         Due means its next_poll_at has come (the scheduler), or, with `not_polled_since`
         (`run --once`), that no process has polled it since that moment: several `--once`
         runs started together split the feeds; a later one polls them all again."""
-        if not_polled_since is None:
-            due = or_(feeds.c.next_poll_at.is_(None), feeds.c.next_poll_at <= now)
-        else:
-            due = or_(feeds.c.last_attempt.is_(None), feeds.c.last_attempt < not_polled_since)
-        free = or_(feeds.c.lease_until.is_(None), feeds.c.lease_until < now,
-                   feeds.c.lease_owner == owner)
+        stmt = _CLAIM_DUE if not_polled_since is None else _CLAIM_NOT_POLLED
         with self.engine.begin() as conn:
-            return bool(conn.execute(update(feeds).where(
-                feeds.c.url == url, feeds.c.gone.is_(False), due, free,
-            ).values(lease_owner=owner, lease_until=now + ttl)).rowcount)
+            params = {"_url": url, "_owner": owner, "_now": now, "_until": now + ttl}
+            if not_polled_since is not None:
+                params["_since"] = not_polled_since
+            return bool(conn.execute(stmt, params).rowcount)
 
     def feed_next(self, url: str, now: datetime) -> datetime:
         """When this process should look at a feed it could not claim: when it is due, or
@@ -53,8 +67,7 @@ class LeaseStore:
 
     def release_feed(self, url: str, owner: str) -> None:
         with self.engine.begin() as conn:
-            conn.execute(update(feeds).where(feeds.c.url == url, feeds.c.lease_owner == owner)
-                         .values(lease_owner=None, lease_until=None))
+            conn.execute(_RELEASE, {"_url": url, "_owner": owner})
 
     def release_all(self, owner: str) -> None:
         """Clean shutdown: give back every feed and named lease this process holds."""

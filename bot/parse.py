@@ -30,6 +30,7 @@ import feedparser
 from feedparser.encodings import convert_to_utf8
 
 from bot.errors import NotAFeed, ParseError
+from bot.htmltext import html_to_text
 from bot.models import Article, ParsedFeed
 
 feedparser_rs: Any
@@ -43,6 +44,7 @@ _EARLIEST = datetime(1995, 1, 1, tzinfo=UTC)
 _FUTURE_SLACK = timedelta(days=2)
 _TAG = re.compile(r"<[^<>]*>")          # [^<>] keeps every attempt short: linear overall
 _WS = re.compile(r"\s+")
+_HIDDEN = re.compile(r"<(?:script|style|iframe|noscript|template|svg|object)\b", re.IGNORECASE)
 _TRACKING = re.compile(r"(utm_\w+|fbclid|gclid|mc_cid|mc_eid)", re.IGNORECASE)
 _HTML_HINT = re.compile(rb"<(!doctype\s+html|html[\s>]|head[\s>]|body[\s>])", re.IGNORECASE)
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
@@ -311,6 +313,11 @@ def canonical_link(link: str) -> str:
 def _plain(text: str, detail: Mapping[str, Any] | None) -> str:
     """Plain text: tags dropped for HTML titles, entities unescaped, whitespace collapsed,
     cp1252 punctuation repaired (feed and item titles alike)."""
+    if _HIDDEN.search(text or ""):
+        # <script>/<style> content is never title text, whatever type the feed declares
+        # (feedparser calls an escaped "&lt;script&gt;" in an RSS title plain text): drop
+        # the elements whole. The HTML parser unescapes entities: no second unescape.
+        return _demoronize(_WS.sub(" ", html_to_text(text)).strip())
     if detail is not None and detail.get("type") in _HTML_TYPES:
         text = _TAG.sub(" ", text)
     return _demoronize(_WS.sub(" ", html.unescape(text or "")).strip())

@@ -168,6 +168,31 @@ def test_windows_1252_punctuation_mislabelled_as_latin1_is_repaired(fast, monkey
     assert feed.title == "Bob’s news"
 
 
+_ATOM03 = (b'<feed version="0.3" xmlns="http://purl.org/atom/ns#"><title>F</title><entry>'
+           b'<id>urn:1</id><title type="application/xhtml+xml" mode="xml">'
+           b'<div xmlns="http://www.w3.org/1999/xhtml">%s</div></title></entry></feed>')
+_RSS = (b'<rss version="2.0"><channel><title>F</title><item><guid isPermaLink="false">1</guid>'
+        b"<title>%s</title></item></channel></rss>")
+
+
+@pytest.mark.parametrize("fast", [True, False], ids=["feedparser-rs", "feedparser"])
+@pytest.mark.parametrize(("template", "title", "expected"), [
+    (_ATOM03, b"safe<script type='text/javascript'>location.href='x';</script> title",
+     "safe title"),
+    (_ATOM03, b"<style>p {color: red}</style>Styled &amp; safe", "Styled & safe"),
+    (_RSS, b"Safe &lt;script&gt;alert(1)&lt;/script&gt; headline", "Safe headline"),
+    (_RSS, b"Fish &amp;amp; chips &lt;b&gt;now&lt;/b&gt;", "Fish & chips now"),
+], ids=["xhtml-script", "xhtml-style", "escaped-script", "double-escaped-entity"])
+def test_script_and_style_content_never_reaches_a_title(template, title, expected, fast,
+                                                          monkeypatch):
+    if fast and bot.parse.feedparser_rs is None:
+        pytest.skip("feedparser-rs has no wheel for this platform")
+    if not fast:
+        monkeypatch.setattr(bot.parse, "feedparser_rs", None)
+    (article,) = parse(template % title, {"content-type": "application/xml"}, URL).articles
+    assert article.title == expected
+
+
 @needs_fast
 def test_json_feed_is_read_too():
     body = (b'{"version": "https://jsonfeed.org/version/1.1", "title": "J", "items": [{"id": "1",'

@@ -15,7 +15,7 @@ def utcnow() -> datetime:
 class Article:
     """One feed entry, normalised by `parse`.
 
-    `key` is stable across polls of the same feed (see `parse.article_key` for the chain).
+    `key` is stable across polls of the same feed (see `article_key.article_key` for the chain).
     `summary_html` is the entry's richest text as the feed gave it (HTML or plain text);
     `summarize` turns it into clean text.
     """

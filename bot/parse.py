@@ -9,14 +9,14 @@ The only newsbot module that imports a feed parser. Two parsers with one API:
   installed. Its loose parser recovers what it can from broken XML.
 
 Both always get bytes, never a URL or path string (a string may be fetched or opened), and
-only after `strip_doctype` has removed the DOCTYPE's internal subset: feedparser blocks
-billion laughs and external entities but expands "safe" internal entities without limit,
-so a 40 KiB feed can grow into a 100-million-character summary.
+only after `bot.prolog.strip_doctype` has removed the DOCTYPE's internal subset: feedparser
+blocks billion laughs and external entities but expands "safe" internal entities without
+limit, so a 40 KiB feed can grow into a 100-million-character summary. Each entry's key
+comes from `bot.article_key`.
 """
 
 from __future__ import annotations
 
-import hashlib
 import html
 import io
 import re
@@ -24,14 +24,16 @@ import time
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+from urllib.parse import urljoin, urlsplit
 
 import feedparser
 from feedparser.encodings import convert_to_utf8
 
+from bot.article_key import article_key
 from bot.errors import NotAFeed, ParseError
 from bot.htmltext import html_to_text
 from bot.models import Article, ParsedFeed
+from bot.prolog import strip_doctype
 
 feedparser_rs: Any
 try:
@@ -45,7 +47,6 @@ _FUTURE_SLACK = timedelta(days=2)
 _TAG = re.compile(r"<[^<>]*>")          # [^<>] keeps every attempt short: linear overall
 _WS = re.compile(r"\s+")
 _HIDDEN = re.compile(r"<(?:script|style|iframe|noscript|template|svg|object)\b", re.IGNORECASE)
-_TRACKING = re.compile(r"(utm_\w+|fbclid|gclid|mc_cid|mc_eid)", re.IGNORECASE)
 _HTML_HINT = re.compile(rb"<(!doctype\s+html|html[\s>]|head[\s>]|body[\s>])", re.IGNORECASE)
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
 _WEB_LINK = re.compile(r"https?://[^\s/?#]", re.IGNORECASE)
@@ -59,82 +60,6 @@ _WEB_LINK = re.compile(r"https?://[^\s/?#]", re.IGNORECASE)
 _BASE64_MODE = re.compile(rb"""mode\s*=\s*["']base64["']""")
 _BINARY_TYPE = re.compile(rb"""type\s*=\s*["'](?!(?i:text)/)[\w.+-]+/(?![\w.+-]*(?i:xml)["'])""")
 _TEXT_CONSTRUCT = re.compile(rb"<(?:content|summary|title|subtitle|rights)\s")
-
-# --- DOCTYPE defusing --------------------------------------------------------------------
-# The prolog is scanned token by token with find()/search() that never re-scan text, so the
-# cost is linear in the body whatever it holds (no backtracking regex over the subset).
-_PROLOG = re.compile(rb"<(\?|!--|!DOCTYPE|!ENTITY|\w)", re.IGNORECASE)
-_DECL = re.compile(rb"[\"'\[\]>]|<!--")
-_ELEMENT = re.compile(rb"<\w")
-# An entity whose replacement is one character reference cannot amplify (e.g. &nbsp;).
-_SAFE_ENTITY = re.compile(rb"<!ENTITY\s+([\w.:-]{1,64})\s+([\"'])(&#(?:\d{1,7}|x[0-9a-fA-F]{1,6});)"
-                          rb"\2\s*>")
-
-
-def strip_doctype(data: bytes) -> bytes:
-    """Remove the DOCTYPE's internal subset and any stray <!ENTITY> before the root element.
-
-    Works on ASCII-compatible bytes (`parse` transcodes to UTF-8 first, the way feedparser
-    does, so UTF-16/32, EBCDIC or UTF-7 payloads are caught too). Declarations whose value
-    is a single character reference (`<!ENTITY nbsp "&#160;">`) are kept: they cannot
-    amplify. A DOCTYPE without an internal subset is left as it is (feedparser reads the
-    Netscape RSS 0.91 version from it). An unterminated declaration is cut up to the next
-    element, where feedparser's own prolog scan stops.
-    """
-    out: list[bytes] = []
-    pos = last = 0
-    while (m := _PROLOG.search(data, pos)) is not None:
-        kind = m.group(1).upper()
-        if kind == b"?" or kind == b"!--":
-            end = data.find(b"?>" if kind == b"?" else b"-->", m.end())
-            if end < 0:
-                break
-            pos = end + (2 if kind == b"?" else 3)
-            continue
-        if kind not in (b"!DOCTYPE", b"!ENTITY"):
-            break                                   # the root element: the prolog is over
-        end, subset = _declaration(data, m.end())
-        if end < 0:                                 # unterminated: cut to the next element
-            nxt = _ELEMENT.search(data, m.end())
-            end = nxt.start() if nxt else len(data)
-            out.append(data[last:m.start()])
-        elif kind == b"!ENTITY":
-            out.append(data[last:m.start()])
-        elif subset is None:
-            pos = end
-            continue
-        else:
-            keep = b"".join(b"\n<!ENTITY %s %s%s%s>" % (g[0], g[1], g[2], g[1])
-                            for g in _SAFE_ENTITY.findall(data, subset[0], subset[1]))
-            head = data[m.start():subset[0] - 1].rstrip()
-            out.append(data[last:m.start()] + head + (b" [" + keep + b"\n]>" if keep else b">"))
-        pos = last = end
-    if not out:
-        return data
-    out.append(data[last:])
-    return b"".join(out)
-
-
-def _declaration(data: bytes, pos: int) -> tuple[int, tuple[int, int] | None]:
-    """End of a <!DOCTYPE/<!ENTITY declaration (quote-, comment- and subset-aware), or -1."""
-    subset_start, subset = -1, None
-    while (m := _DECL.search(data, pos)) is not None:
-        tok = m.group()
-        if tok in (b'"', b"'") or tok == b"<!--":
-            close = data.find(b"-->" if tok == b"<!--" else tok, m.end())
-            if close < 0:
-                return -1, None
-            pos = close + (3 if tok == b"<!--" else 1)
-            continue
-        pos = m.end()
-        if tok == b"[" and subset_start < 0:
-            subset_start = pos
-        elif tok == b"]" and subset_start >= 0 and subset is None:
-            subset = (subset_start, m.start())
-        elif tok == b">" and (subset_start < 0 or subset is not None):
-            return pos, subset
-    return -1, None
-
 
 def _defuse(body: bytes, headers: dict[str, str]) -> tuple[bytes, dict[str, str], str | None]:
     """Bytes and headers for feedparser, plus a note if the declared encoding was wrong."""
@@ -266,48 +191,6 @@ def _articles(entries: list[Any], url: str, source: str) -> list[Article]:
         out.append(Article(key=key, feed_url=url, source=source, title=title, link=link,
                            guid=guid, summary_html=summary, published=published))
     return out
-
-
-def article_key(feed_url: str, guid: str | None, link: str | None, title: str,
-                published: datetime | None) -> str:
-    """The entry's stable identity within its feed, by the first of these that exists:
-
-    1. ``guid:<sha256>`` of the GUID (RSS <guid>, Atom <id>): the publisher's own identity,
-       so an edited title or a moved link does not make the story new;
-    2. ``link:<sha256>`` of the canonical link, resolved against `feed_url` (lower-case
-       scheme and host, no default port, no #fragment, no utm_*/fbclid/gclid parameters);
-    3. ``title:<sha256>`` of the normalised title (entities unescaped, case-folded,
-       whitespace collapsed) plus the published date (YYYY-MM-DD, or nothing), so an
-       entry with neither GUID nor link still has a key that survives re-polls.
-
-    This follows miniflux (reader/rss/adapter.go: GUID, else link, else a hash of the
-    entry's text). The key is scoped to the feed by the store (articles are unique per
-    feed and key); `feed_url` is deliberately not hashed, so a redirect to another URL
-    (permanent or temporary) does not renew every key.
-    """
-    if guid and guid.strip():
-        tier, value = "guid", guid.strip()
-    elif link and link.strip():
-        tier, value = "link", canonical_link(urljoin(feed_url, link.strip()))
-    else:
-        day = published.astimezone(UTC).date().isoformat() if published else ""
-        tier, value = "title", _WS.sub(" ", html.unescape(title)).strip().casefold() + "\n" + day
-    digest = hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()
-    return f"{tier}:{digest}"
-
-
-def canonical_link(link: str) -> str:
-    parts = urlsplit(link)
-    host = (parts.hostname or "").lower()
-    default = {"http": 80, "https": 443}.get(parts.scheme.lower())
-    try:
-        port = parts.port
-    except ValueError:
-        port = None
-    netloc = host if port in (None, default) else f"{host}:{port}"
-    query = urlencode([(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
-                       if not _TRACKING.fullmatch(k)])
-    return urlunsplit((parts.scheme.lower(), netloc, parts.path or "/", query, ""))
 
 
 def _plain(text: str, detail: Mapping[str, Any] | None) -> str:

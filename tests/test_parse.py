@@ -10,8 +10,10 @@ from pathlib import Path
 import pytest
 
 import bot.parse
+from bot.article_key import article_key, canonical_link
 from bot.errors import NotAFeed, ParseError
-from bot.parse import article_key, canonical_link, parse, strip_doctype
+from bot.parse import parse
+from bot.prolog import strip_doctype
 
 FEEDS = Path(__file__).parent / "fixtures" / "feeds"
 RSS_TYPE = {"content-type": "application/rss+xml; charset=utf-8"}

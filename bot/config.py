@@ -34,7 +34,8 @@ DEFAULT_PATH = Path("config/newsbot.yaml")
 T = TypeVar("T")
 
 TOP_KEYS = {"channel", "admins", "operator_chat", "defaults", "feeds", "topics", "lists",
-            "include", "backfill", "dedupe", "polling", "delivery", "health_port", "log"}
+            "include", "backfill", "dedupe", "polling", "delivery", "health_port", "log",
+            "retention"}
 FEED_KEYS = {"url", "name", "every", "fetch_article", "channel"}
 TOPIC_KEYS = {"terms", "exclude", "query", "channel"}
 POLLING = {"workers": v.positive_int, "per_host": v.positive_int, "jitter": float,
@@ -89,6 +90,14 @@ def load(path: str | os.PathLike[str] | None = None,
         raise ctx.error("topics", "no topics configured: add at least one under topics:", None)
 
     log = ctx.mapping(doc, "log", {"json", "level"})
+    dedupe_window = ctx.value(ctx.mapping(doc, "dedupe", {"window"}), "window", v.duration,
+                              timedelta(hours=72), "dedupe.window")
+    retention = ctx.value(doc, "retention", v.duration, timedelta(days=30))
+    if retention < dedupe_window:
+        hours = dedupe_window.total_seconds() / 3600
+        raise ctx.error("retention", f"must be at least dedupe.window ({hours:g}h): a story "
+                        "must outlive the window in which later reports can join it",
+                        key_line(doc, "retention"))
     data_dir = Path(env.get("NEWSBOT_DATA_DIR") or "data")
     token = env.get("TELEGRAM_BOT_TOKEN", "").strip()
     return Settings(
@@ -98,8 +107,8 @@ def load(path: str | os.PathLike[str] | None = None,
         operator_chat=ctx.value(doc, "operator_chat", v.channel, None),
         every=every,
         backfill=ctx.value(doc, "backfill", lambda x: v.positive_int(x, allow_zero=True), 0),
-        dedupe_window=ctx.value(ctx.mapping(doc, "dedupe", {"window"}), "window", v.duration,
-                                timedelta(hours=72), "dedupe.window"),
+        dedupe_window=dedupe_window,
+        retention=retention,
         feeds=feeds,
         topics=topics,
         lists=tuple(lists.items()),

@@ -102,7 +102,12 @@ def refresh_feed(ctx: Context, feed: FeedConfig, now: datetime) -> FeedReport:
     # Boilerplate detection reads every item: only worth it when something may be posted.
     boilerplate = (feed_boilerplate([a.summary_html for a in parsed.articles])
                    if fresh and (not first_poll or ctx.settings.backfill) else frozenset())
-    postable = _postable(ctx, fresh, boilerplate, first_poll=first_poll, since=since)
+    postable = _postable(ctx, fresh, boilerplate, first_poll=first_poll, since=since,
+                         last_success=state.last_success)
+    if len(postable) < len(fresh) and not first_poll:
+        log.info("feed %s: %d unseen item(s) dated more than %s before its last successful "
+                 "poll: recorded, not posted (re-keyed or archive items, not news)", feed.url,
+                 len(fresh) - len(postable), ctx.settings.dedupe_window)
     seen: list[ArticleRecord] = []      # no topic matched: recorded together, one transaction
     for article in fresh:
         wanted = article.key in postable
@@ -112,6 +117,9 @@ def refresh_feed(ctx: Context, feed: FeedConfig, now: datetime) -> FeedReport:
         hits = ctx.matcher.match(article.title, summary) if wanted else []
         _record_article(ctx, feed, article, summary, hits, now, report, seen)
     ctx.store.record_seen(feed.url, seen, now)
+    if articles and not first_poll:   # an empty document is more likely a glitch than news
+        ctx.store.retention.prune_feed(feed.url, [a.key for a in articles],
+                                       now - ctx.settings.retention)
     metrics.ITEMS_PARSED.inc(len(articles))
     _record_success(ctx, feed, state, result, parsed.ttl_minutes, now, report,
                     schedule.publishing_interval(a.published for a in articles))
@@ -139,11 +147,20 @@ def _summary(ctx: Context, feed: FeedConfig, article: Article,
 
 
 def _postable(ctx: Context, fresh: list[Article], boilerplate: frozenset[str], *,
-              first_poll: bool, since: datetime) -> set[str]:
-    """No flood on first start: a feed's first poll marks what it already had as seen,
-    posting only items published after the feed was added, plus `backfill` matches."""
+              first_poll: bool, since: datetime, last_success: datetime | None) -> set[str]:
+    """Which unseen items may be posted; the others are recorded as seen.
+
+    - No flood on first start: a feed's first poll marks what it already had as seen,
+      posting only items published after the feed was added, plus `backfill` matches.
+    - No flood when a feed re-keys old items (a new GUID scheme, an archive page): an unseen
+      item dated more than the dedupe window before the feed's last successful poll would
+      have been seen then, and dedupe can no longer match it to what was posted.
+      Undated items and news that arrived while we were down (dated after that) still post.
+    """
     if not first_poll:
-        return {a.key for a in fresh}
+        horizon = last_success - ctx.settings.dedupe_window if last_success else None
+        return {a.key for a in fresh
+                if horizon is None or a.published is None or a.published >= horizon}
     keys = {a.key for a in fresh if a.published and a.published > since}
     if ctx.settings.backfill:
         matching = [a for a in fresh if ctx.matcher.match(a.title, summarize(

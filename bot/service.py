@@ -24,7 +24,7 @@ from bot.admin_state import SharedState
 from bot.article import ArticleFetcher
 from bot.console import ConsoleDeliverer
 from bot.deliver import Deliverer, TelegramDeliverer, TokenRejected
-from bot.errors import DeliveryError
+from bot.errors import DeliveryError, StoreError
 from bot.fetch import FetchLimits, make_session
 from bot.match import Matcher, Topic
 from bot.models import FeedState, utcnow
@@ -35,6 +35,7 @@ from bot.settings import Settings
 from bot.store import Store
 
 log = logging.getLogger("newsbot")
+HOUSEKEEP_EVERY = timedelta(hours=6)
 ONCE_MAX_WAIT = timedelta(seconds=60)   # --once waits this long for retries that are due soon
 PARSE_POOL_MIN_FEEDS = 20   # fewer feeds: parsing inline costs less than starting processes
 
@@ -102,6 +103,19 @@ class Service:
         finally:
             if pool is not None:
                 pool.close()
+            self.housekeep()
+
+    def housekeep(self) -> None:
+        """Delete stories and finished alerts older than `retention` (bot.retention)."""
+        retention = self.ctx.settings.retention
+        try:
+            stories, alerts = self.store.retention.sweep(utcnow() - retention)
+        except StoreError as exc:           # the database is down: next time
+            log.warning("%s; will retry", exc)
+            return
+        if stories or alerts:
+            log.info("retention: deleted %d stories and %d alerts older than %s", stories,
+                     alerts, retention)
 
     async def run_once(self, on_report: object = None, *, due_only: bool = False
                        ) -> list[FeedReport]:
@@ -148,6 +162,9 @@ class Service:
                             feed.url)
             else:
                 self._schedule(feed.url, max(now, state.next_poll_at or now))
+        # Housekeeping: soon after start, then every HOUSEKEEP_EVERY.
+        self.scheduler.add_job(self.housekeep, "interval", seconds=HOUSEKEEP_EVERY.total_seconds(),
+                               next_run_time=now + timedelta(minutes=1), id="housekeep")
         self.scheduler.start()
         await self._start_deliverer()
         from bot.admin_host import ServiceHost

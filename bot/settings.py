@@ -103,6 +103,7 @@ class Settings:
     health_port: int | None = None
     log_json: bool = False
     log_level: str = "INFO"
+    retention: timedelta = timedelta(days=30)   # see bot.retention
 
     def feed(self, url: str) -> FeedConfig | None:
         return next((f for f in self.feeds if f.url == url), None)

@@ -22,6 +22,7 @@ from bot.lease_store import LeaseStore
 from bot.migrations import migrate
 from bot.models import FeedState
 from bot.outbox_store import OutboxStore
+from bot.retention import Retention
 from bot.schema import articles, feeds, outbox, stories, story_bands
 
 
@@ -79,6 +80,7 @@ class Store:
         self.reader = reader_of(self.engine)
         self.outbox = OutboxStore(self.engine)
         self.leases = LeaseStore(self.engine)
+        self.retention = Retention(self.engine)
 
     def migrate(self) -> int:
         try:

@@ -55,6 +55,10 @@ def test_the_shipped_demo_config_loads() -> None:
     ("    terms: [summit]", "    query: '(summit OR talks'", 9, "topics.summits.query",
      "column"),
     ("defaults:", "defualts:", 3, "defualts", "did you mean 'defaults'"),
+    ("admins: [123456789]", "admins: [123456789]\nretention: 1d", 3, "retention",
+     "at least dedupe.window (72h)"),
+    ("admins: [123456789]", "admins: [123456789]\nretention: forever", 3, "retention",
+     "duration such as"),
 ])
 def test_a_bad_edit_names_file_line_and_key(tmp_path: Path, replace: str, with_: str,
                                             line: int, key: str, says: str) -> None:

@@ -84,6 +84,28 @@ def test_first_run_floods_nothing_then_new_matches_post_once_in_order(
     assert len(texts) == 3 and "Embargo on arms shipments extended" in texts[2]
 
 
+def test_a_feed_that_re_keys_its_old_items_floods_nothing(feed_server, telegram_api,
+                                                           tmp_path) -> None:
+    old = [item(n, f"Summit report {n}", hours_ago=100 + n) for n in range(5)]
+    url = feed_server.set_feed("/k.xml", rss(old))
+    config = write_config(tmp_path, [url])
+    db = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    run_once(config, db, telegram_api)
+    # The site moves to a new GUID and URL scheme: every old item looks unseen. Beside them,
+    # one story from while we were away (10 h ago) and one from now.
+    rekeyed = [Item(guid=f"v2-{n}", title=i.title, description=i.description,
+                    published=i.published, link=f"https://news.example/v2/{n}")
+               for n, i in enumerate(old)]
+    fresh = [item(7, "Summit of the missed night", hours_ago=10),
+             item(8, "Summit called for today", hours_ago=-0.01)]
+    feed_server.set_feed("/k.xml", rss(rekeyed + fresh))
+    result = run_once(config, db, telegram_api)
+    texts = [unescape(t) for t in telegram_api.texts(CHANNEL)]
+    assert len(texts) == 2
+    assert "missed night" in texts[0] and "called for today" in texts[1]
+    assert "5 unseen item(s) dated more than" in result.stdout + result.stderr
+
+
 def test_backfill_posts_the_most_recent_matches(feed_server, telegram_api, tmp_path) -> None:
     items = [item(n, f"Summit number {n}", hours_ago=10 - n) for n in range(5)]
     url = feed_server.set_feed("/f.xml", rss(items))

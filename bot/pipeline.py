@@ -99,7 +99,7 @@ def refresh_feed(ctx: Context, feed: FeedConfig, now: datetime) -> FeedReport:
     unseen = ctx.store.unseen_keys(feed.url, [a.key for a in articles])
     fresh = [a for a in articles if a.key in unseen]
     report.new = len(fresh)
-    # Boilerplate detection reads every item: only worth it when something may be posted.
+    # Boilerplate detection reads the newest items: only worth it when something may be posted.
     boilerplate = (feed_boilerplate([a.summary_html for a in parsed.articles])
                    if fresh and (not first_poll or ctx.settings.backfill) else frozenset())
     postable = _postable(ctx, fresh, boilerplate, first_poll=first_poll, since=since,

@@ -64,12 +64,6 @@ def test_a_feed_forgets_only_items_it_no_longer_lists_that_are_old(store: Store)
     assert keys(store, OTHER) == {"other-old"}          # another feed's items: untouched
 
 
-def test_an_empty_listing_is_not_taken_as_every_item_gone(store: Store) -> None:
-    store.record_seen(FEED, [article("gone-old")], OLD)
-    assert store.retention.prune_feed(FEED, [], BEFORE) == 1   # the store does as told...
-    # ...which is why the pipeline never calls it for an empty document (test_end_to_end).
-
-
 def test_old_finished_stories_go_with_their_keys_and_rows_pending_ones_stay(
         store: Store) -> None:
     done = story_with_post(store, "done", OLD, sent=True)

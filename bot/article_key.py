@@ -8,7 +8,7 @@ import re
 from datetime import UTC, datetime
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
-__all__ = ["article_key", "canonical_link"]
+__all__ = ["article_key", "canonical_link", "without_tracking"]
 
 _TRACKING = re.compile(r"(utm_\w+|fbclid|gclid|mc_cid|mc_eid)", re.IGNORECASE)
 _WS = re.compile(r"\s+")
@@ -54,3 +54,14 @@ def canonical_link(link: str) -> str:
     query = urlencode([(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
                        if not _TRACKING.fullmatch(k)])
     return urlunsplit((parts.scheme.lower(), netloc, parts.path or "/", query, ""))
+
+
+def without_tracking(url: str) -> str:
+    """`url` without its tracking parameters (utm_*, fbclid, ...): what a post links to.
+    The other parameters keep their order and encoding; a URL without any is returned as is."""
+    head, hash_, fragment = url.partition("#")
+    base, sep, query = head.partition("?")
+    if not sep:
+        return url
+    kept = [p for p in query.split("&") if p and not _TRACKING.fullmatch(p.partition("=")[0])]
+    return base + ("?" + "&".join(kept) if kept else "") + hash_ + fragment

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
+from bot.article_key import without_tracking
 from bot.summarize import shorten
 
 __all__ = ["hashtag", "render_digest", "render_post", "safe_url", "utf16_len", "visible_len"]
@@ -64,7 +65,7 @@ def _link(label: str, url: str | None) -> str:
     href = safe_url(url)
     if href is None:
         return _text(label)
-    return f'<a href="{html.escape(href, quote=True)}">{_text(label)}</a>'
+    return f'<a href="{html.escape(without_tracking(href), quote=True)}">{_text(label)}</a>'
 
 
 def hashtag(topic: str) -> str:

@@ -151,6 +151,18 @@ def test_only_absolute_http_links_are_rendered(link: str | None, linked: bool) -
     assert ("Read more</a>" in message) is linked
 
 
+@pytest.mark.parametrize(("link", "href"), [
+    ("https://e.com/a?utm_source=rss&utm_medium=feed", "https://e.com/a"),
+    ("https://e.com/a?id=7&fbclid=XYZ&page=2", "https://e.com/a?id=7&amp;page=2"),
+    ("https://e.com/a?q=%20x&gclid=1#part?utm_source=kept", "https://e.com/a?q=%20x#part?utm_source=kept"),
+    ("https://e.com/a?utmost=1&ref=home", "https://e.com/a?utmost=1&amp;ref=home"),
+])
+def test_posted_links_lose_their_tracking_parameters_only(link: str, href: str) -> None:
+    message = post(link=link)
+    check_telegram_html(message)
+    assert f'<a href="{href}">Read more</a>' in message
+
+
 @pytest.mark.parametrize(("terms", "expected"), [
     (["kim"], "<b>Kim</b> Jong Un met Vladimir Putin for their first summit."),
     (["KIM JONG UN"], "<b>Kim Jong Un</b> met Vladimir Putin for their first summit."),

@@ -42,5 +42,5 @@ def test_a_syndicated_copy_edits_the_first_post_instead_of_posting(
     text = unescape(message.text)
     assert len(telegram_api.calls("sendMessage")) == 1
     assert "Also: Feed 1" in text
-    assert 'href="https://copycat.example/a?utm_source=x"' in message.html
+    assert 'href="https://copycat.example/a"' in message.html        # tracking dropped
     assert "Ad-Free" not in text

@@ -10,15 +10,13 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import logging
-import re
 import socket
 import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from email.utils import parsedate_to_datetime
 from typing import Any
-from urllib.parse import urljoin, urlsplit, urlunsplit
+from urllib.parse import urljoin, urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -26,6 +24,13 @@ from requests.adapters import HTTPAdapter
 from bot import __version__
 from bot.errors import FeedGone, FetchError, FetchTimeout, HTTPStatusError, NetworkError, TooLarge
 from bot.fetch_local import fetch_file, is_local, too_large
+from bot.fetch_messages import (
+    connection_message,
+    deadline_error,
+    parse_retry_after,
+    redact,
+    tls_message,
+)
 from bot.models import Fetched, NotModified
 
 log = logging.getLogger(__name__)
@@ -157,7 +162,7 @@ def _get(url: str, headers: dict[str, str], limits: FetchLimits,
     while True:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
-            raise _deadline_error(url, limits)
+            raise deadline_error(url, limits)
         log.debug("GET %s", redact(current))
         resp = _send(session, url, current, headers, limits, remaining)
         complete = False        # the whole response was read: the connection can be reused
@@ -207,7 +212,7 @@ def _send(session: requests.Session, url: str, current: str, headers: dict[str, 
         return session.get(current, headers=headers, stream=True, allow_redirects=False,
                            timeout=timeout)
     except requests.exceptions.SSLError as exc:
-        raise NetworkError(url, _tls_message(exc)) from exc
+        raise NetworkError(url, tls_message(exc)) from exc
     except requests.exceptions.ConnectTimeout as exc:
         raise FetchTimeout(url, f"connect timed out after {timeout[0]:g} s; the host is "
                                 "unreachable or slow, check the URL or raise "
@@ -216,7 +221,7 @@ def _send(session: requests.Session, url: str, current: str, headers: dict[str, 
         raise FetchTimeout(url, f"no response within {timeout[1]:g} s; the server is slow, "
                                 "raise polling.read_timeout if it is always like this") from exc
     except requests.exceptions.ConnectionError as exc:
-        raise NetworkError(url, _connection_message(current, exc)) from exc
+        raise NetworkError(url, connection_message(current, exc)) from exc
     except (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema,
             requests.exceptions.InvalidSchema, ValueError) as exc:
         raise FetchError(url, f"invalid URL ({exc}); fix the feed URL in the config") from exc
@@ -282,13 +287,13 @@ def _read_body(url: str, resp: requests.Response, limits: FetchLimits, deadline:
             if size > limits.max_bytes or raw.tell() > limits.max_bytes:
                 raise TooLarge(url, too_large(limits, "body"))
             if time.monotonic() > deadline or fired.is_set():
-                raise _deadline_error(url, limits)
+                raise deadline_error(url, limits)
             parts.append(chunk)
     except (TooLarge, FetchTimeout):
         raise
     except Exception as exc:  # urllib3/http.client errors surface raw here
         if fired.is_set():
-            raise _deadline_error(url, limits) from exc
+            raise deadline_error(url, limits) from exc
         if "timed out" in str(exc).lower():
             raise FetchTimeout(url, f"body stalled for {limits.read_timeout:g} s; the server "
                                     "is slow, raise polling.read_timeout") from exc
@@ -300,60 +305,5 @@ def _read_body(url: str, resp: requests.Response, limits: FetchLimits, deadline:
     finally:
         watchdog.cancel()
     if fired.is_set():
-        raise _deadline_error(url, limits)
+        raise deadline_error(url, limits)
     return b"".join(parts)
-
-
-def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
-    """Retry-After as seconds from now: delay-seconds or an HTTP-date (RFC 9110 §10.2.3)."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when.tzinfo is None:     # RFC 9110 §5.6.7: HTTP-dates are GMT
-        return None
-    return max(0.0, when.timestamp() - (time.time() if now is None else now))
-
-
-def redact(url: str) -> str:
-    """The URL without userinfo and query values, for logs: they may carry tokens."""
-    parts = urlsplit(url)
-    netloc = parts.hostname or ""
-    if parts.port:
-        netloc += f":{parts.port}"
-    query = "&".join(p.split("=", 1)[0] + "=…" for p in parts.query.split("&") if p)
-    return urlunsplit((parts.scheme, netloc, parts.path, query, ""))
-
-
-def _deadline_error(url: str, limits: FetchLimits) -> FetchTimeout:
-    return FetchTimeout(url, f"not complete within {limits.total_timeout:g} s (server too slow "
-                             "or drip-feeding); raise polling.total_timeout if the feed is "
-                             "legitimately slow")
-
-
-def _tls_message(exc: Exception) -> str:
-    text = str(exc)
-    if "CERTIFICATE_VERIFY_FAILED" in text or "certificate" in text.lower():
-        m = re.search(r"certificate verify failed: ([^(]+)", text)
-        reason = m.group(1).strip() if m else text
-        return (f"TLS certificate invalid: {reason}; the site's certificate is "
-                "expired, self-signed or for another host, tell the site owner "
-                "(newsbot never skips verification)")
-    return f"TLS handshake failed: {text}; check the URL's scheme and the server"
-
-
-def _connection_message(url: str, exc: Exception) -> str:
-    text = str(exc)
-    host = urlsplit(url).netloc
-    low = text.lower()
-    if "name or service not known" in low or "failed to resolve" in low or "nodename" in low \
-            or "getaddrinfo" in low or "temporary failure in name resolution" in low:
-        return f"DNS lookup failed for {host}; check the hostname in the URL"
-    if "refused" in low:
-        return f"connection refused by {host}; the server is down or the port is wrong"
-    return f"connection failed to {host} ({text}); check the URL and the network"

@@ -2,7 +2,8 @@
 
     fetch + parse ─► unseen, oldest first ─► summarize ─► match ─► dedupe ─► format ─► record
 
-Delivery is not here: recorded outbox rows are drained by `bot.sender`. Every decision
+Delivery is not here: recorded outbox rows are drained by `bot.sender`; what the poll's
+outcome does to the feed's state (next poll, backoff, alerts) is `bot.outcome`. Every decision
 takes `now` as an argument; the only I/O is through `ctx.fetch_parse` (inline, or in worker
 processes: `bot.feedpool`) and the `Store`.
 """
@@ -13,18 +14,19 @@ import html
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from bot import alerts, digest, metrics, schedule
+from bot import digest, metrics, schedule
 from bot.article import ArticleFetcher, is_teaser
 from bot.dedupe import StoryFingerprint, fingerprint, same_story
-from bot.errors import FeedError, FeedGone, FetchTimeout, NetworkError
+from bot.errors import FeedError
 from bot.feedwork import FetchParsed, fetch_parse
 from bot.fetch import FetchLimits
 from bot.format import render_post
 from bot.match import Matcher
-from bot.models import Article, Fetched, Match, NotModified
+from bot.models import Article, Match, NotModified
+from bot.outcome import body_was_sent, record_failure, record_success
 from bot.settings import FeedConfig, Settings
 from bot.store import ArticleRecord, NewStory, OutboxItem, Store, StoryMatch
 from bot.summarize import feed_boilerplate, quick_text, summarize
@@ -83,15 +85,15 @@ def refresh_feed(ctx: Context, feed: FeedConfig, now: datetime) -> FeedReport:
         if isinstance(out, NotModified):
             # 304, or a 200 whose body hashes as before (the server ignored our
             # validators): either way nothing to parse.
-            report.outcome = "unchanged" if _body_was_sent(out) else "not_modified"
-            _record_success(ctx, feed, state, out, None, now, report)
+            report.outcome = "unchanged" if body_was_sent(out) else "not_modified"
+            record_success(ctx, feed, state, out, None, now, report)
             return report
         result, parsed = out.fetched, out.parsed
         if parsed.bozo:
             log.warning("feed %s is not well-formed (%s); keeping the %d item(s) the tolerant "
                         "parser recovered", feed.url, parsed.bozo, len(parsed.articles))
     except FeedError as exc:
-        _record_failure(ctx, feed, state, exc, now, report)
+        record_failure(ctx, feed, state, exc, now, report)
         return report
 
     articles = oldest_first(parsed.articles)
@@ -121,7 +123,7 @@ def refresh_feed(ctx: Context, feed: FeedConfig, now: datetime) -> FeedReport:
         ctx.store.retention.prune_feed(feed.url, [a.key for a in articles],
                                        now - ctx.settings.retention)
     metrics.ITEMS_PARSED.inc(len(articles))
-    _record_success(ctx, feed, state, result, parsed.ttl_minutes, now, report,
+    record_success(ctx, feed, state, result, parsed.ttl_minutes, now, report,
                     schedule.publishing_interval(a.published for a in articles))
     return report
 
@@ -241,83 +243,3 @@ def _render(render: dict[str, Any], *, topics: Sequence[str], now: datetime,
 
 def _iso(when: datetime | None) -> str | None:
     return when.isoformat() if when else None
-
-
-def _body_was_sent(result: NotModified) -> bool:
-    """A NotModified built from a 200 (unchanged body hash) rather than a 304: a 304 carries
-    no content (RFC 9110 §15.4.5), so no Content-Length/Transfer-Encoding/Content-Type."""
-    status = getattr(result, "status", None)
-    if status is not None:
-        return bool(status != 304)
-    return any(h in result.headers for h in ("content-length", "transfer-encoding",
-                                             "content-type"))
-
-
-def _record_success(ctx: Context, feed: FeedConfig, state: Any, result: Fetched | NotModified,
-                    ttl_minutes: int | None, now: datetime, report: FeedReport,
-                    publish_interval: timedelta | None = None) -> None:
-    if ctx.outage is not None:
-        ctx.outage.record(now, network_failure=False)
-    values: dict[str, Any] = {"last_attempt": now, "last_success": now, "error_count": 0,
-                              "failing_since": None, "last_error": None, "alerted": False,
-                              "poll_count": state.poll_count + 1}
-    if isinstance(result, Fetched):
-        values.update(etag=result.etag, last_modified=result.last_modified,
-                      body_hash=result.body_hash)
-        if result.moved_to and result.moved_to != state.moved_to:
-            values["moved_to"] = result.moved_to
-            log.warning("feed %s moved permanently (301/308) to %s; polling the new URL from "
-                        "now on. Update your config: replace %s with %s", feed.url,
-                        result.moved_to, feed.url, result.moved_to)
-        if publish_interval is not None:
-            values["publish_interval"] = int(publish_interval.total_seconds())
-    if state.alerted:
-        log.warning("feed %s recovered after %d failures", feed.url, state.error_count)
-        alerts.send(ctx.store, ctx.settings.operator_chat,
-                    f"✅ Feed recovered: {feed.name or feed.url} (after {state.error_count} "
-                    "failed polls)", now)
-    interval = values.get("publish_interval", state.publish_interval)
-    report.next_poll_at = values["next_poll_at"] = schedule.next_poll(
-        now, every=feed.every, polling=ctx.settings.polling,
-        headers=getattr(result, "headers", {}), ttl_minutes=ttl_minutes, error_count=0,
-        seed=feed.url, publish_interval=timedelta(seconds=interval) if interval else None)
-    ctx.store.update_feed(feed.url, **values)
-    metrics.FEEDS_POLLED.labels(report.outcome).inc()
-
-
-def _record_failure(ctx: Context, feed: FeedConfig, state: Any, exc: FeedError,
-                    now: datetime, report: FeedReport) -> None:
-    gone = isinstance(exc, FeedGone)
-    report.outcome, report.error = ("gone" if gone else "error"), str(exc)
-    metrics.FEEDS_POLLED.labels(report.outcome).inc()
-    metrics.FEED_FAILURES.inc()
-    network = isinstance(exc, NetworkError | FetchTimeout)
-    if ctx.outage is not None and ctx.outage.record(now, network_failure=network) and network:
-        # Our network, not this feed: retry soon, and count nothing toward backoff/alerts.
-        log.info("feed %s: %s (our network is down: not counted)", feed.url, exc.reason)
-        report.next_poll_at = now + schedule.jittered(
-            max(schedule.OUTAGE_RETRY, ctx.settings.polling.min_interval / 2),
-            ctx.settings.polling.jitter, feed.url, now)
-        ctx.store.update_feed(feed.url, last_attempt=now, last_error=str(exc)[:500],
-                              next_poll_at=report.next_poll_at)
-        return
-    errors = state.error_count + 1
-    failing_since = state.failing_since or now
-    log.warning("feed %s failed (%d in a row): %s", feed.url, errors, exc.reason)
-    interval = state.publish_interval
-    report.next_poll_at = schedule.next_poll(
-        now, every=feed.every, polling=ctx.settings.polling,
-        headers={}, ttl_minutes=None, error_count=errors, seed=feed.url,
-        retry_after=getattr(exc, "retry_after", None),
-        publish_interval=timedelta(seconds=interval) if interval else None)
-    alerted = state.alerted
-    if not alerted and (gone or now - failing_since >= ctx.settings.polling.alert_after):
-        alerted = True
-        what = "is gone (410): polling stopped" if gone else (
-            f"has been failing since {failing_since:%Y-%m-%d %H:%M} UTC ({errors} polls)")
-        log.error("ALERT: feed %s %s: %s", feed.url, what, exc.reason)
-        alerts.send(ctx.store, ctx.settings.operator_chat,
-                    f"⚠️ Feed {feed.name or feed.url} {what}.\n{exc.reason}", now)
-    ctx.store.update_feed(feed.url, last_attempt=now, error_count=errors,
-                          failing_since=failing_since, last_error=str(exc)[:500],
-                          gone=gone, alerted=alerted, next_poll_at=report.next_poll_at)

@@ -92,7 +92,8 @@ def load(path: str | os.PathLike[str] | None = None,
     log = ctx.mapping(doc, "log", {"json", "level"})
     dedupe_window = ctx.value(ctx.mapping(doc, "dedupe", {"window"}), "window", v.duration,
                               timedelta(hours=72), "dedupe.window")
-    retention = ctx.value(doc, "retention", v.duration, timedelta(days=30))
+    # Default: 30 days, or the dedupe window if that is longer (a story must outlive it).
+    retention = ctx.value(doc, "retention", v.duration, max(timedelta(days=30), dedupe_window))
     if retention < dedupe_window:
         hours = dedupe_window.total_seconds() / 3600
         raise ctx.error("retention", f"must be at least dedupe.window ({hours:g}h): a story "

@@ -112,3 +112,9 @@ def test_every_auto_and_per_feed_overrides(tmp_path: Path) -> None:
                         "  - url: https://example.org/x\n    every: 1h30m\n")
     feeds = load(write(tmp_path, text), env={}).feeds
     assert feeds[0].every is None and feeds[1].every == timedelta(minutes=90)
+
+
+def test_retention_defaults_to_30_days_or_the_dedupe_window_if_longer(tmp_path: Path) -> None:
+    assert load(write(tmp_path, BASE), env={}).retention == timedelta(days=30)
+    settings = load(write(tmp_path, BASE + "dedupe: {window: 60d}\n"), env={})
+    assert settings.retention == settings.dedupe_window == timedelta(days=60)

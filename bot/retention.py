@@ -24,7 +24,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot.errors import StoreError
 from bot.schema import articles, feeds, outbox, stories
 
-__all__ = ["Retention"]
+__all__ = ["MAX_LISTED", "Retention"]
+
+MAX_LISTED = 10_000     # SQLite binds at most 32,766 parameters, PostgreSQL 65,535
 
 _FEED_ID = select(feeds.c.id).where(feeds.c.url == bindparam("u")).scalar_subquery()
 _PRUNE_FEED = delete(articles).where(
@@ -43,7 +45,12 @@ class Retention:
 
     def prune_feed(self, feed_url: str, listed: Collection[str], before: datetime) -> int:
         """Delete this feed's items first seen before `before` that the feed no longer lists
-        (`listed`: the keys of every item in the document just read). Returns how many."""
+        (`listed`: the keys of every item in the document just read). Returns how many.
+
+        A document listing more than `MAX_LISTED` items is not used for pruning (the key list
+        would exceed the databases' bound-parameter limits); keeping items is always safe."""
+        if len(listed) > MAX_LISTED:
+            return 0
         with self.engine.begin() as conn:
             return int(conn.execute(_PRUNE_FEED, {"u": feed_url, "before": before,
                                                   "keep": list(listed) or [""]}).rowcount)

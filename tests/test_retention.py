@@ -64,6 +64,13 @@ def test_a_feed_forgets_only_items_it_no_longer_lists_that_are_old(store: Store)
     assert keys(store, OTHER) == {"other-old"}          # another feed's items: untouched
 
 
+def test_a_huge_listing_prunes_nothing_rather_than_overflow_the_database(store: Store) -> None:
+    store.record_seen(FEED, [article("gone-old")], OLD)
+    listed = [f"k{i}" for i in range(70_000)]        # beyond PostgreSQL's 65,535 binds
+    assert store.retention.prune_feed(FEED, listed, BEFORE) == 0
+    assert keys(store, FEED) == {"gone-old"}
+
+
 def test_old_finished_stories_go_with_their_keys_and_rows_pending_ones_stay(
         store: Store) -> None:
     done = story_with_post(store, "done", OLD, sent=True)

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 __all__ = ["body_was_sent", "record_failure", "record_success"]
 
-log = logging.getLogger("newsbot.pipeline")
+log = logging.getLogger("newsbot.pipeline")    # the poll's own logger: one name to filter on
 
 
 def body_was_sent(result: NotModified) -> bool:
@@ -37,8 +37,8 @@ def body_was_sent(result: NotModified) -> bool:
 
 
 def record_success(ctx: Context, feed: FeedConfig, state: Any, result: Fetched | NotModified,
-                    ttl_minutes: int | None, now: datetime, report: FeedReport,
-                    publish_interval: timedelta | None = None) -> None:
+                   ttl_minutes: int | None, now: datetime, report: FeedReport,
+                   publish_interval: timedelta | None = None) -> None:
     if ctx.outage is not None:
         ctx.outage.record(now, network_failure=False)
     values: dict[str, Any] = {"last_attempt": now, "last_success": now, "error_count": 0,
@@ -69,7 +69,7 @@ def record_success(ctx: Context, feed: FeedConfig, state: Any, result: Fetched |
 
 
 def record_failure(ctx: Context, feed: FeedConfig, state: Any, exc: FeedError,
-                    now: datetime, report: FeedReport) -> None:
+                   now: datetime, report: FeedReport) -> None:
     gone = isinstance(exc, FeedGone)
     report.outcome, report.error = ("gone" if gone else "error"), str(exc)
     metrics.FEEDS_POLLED.labels(report.outcome).inc()

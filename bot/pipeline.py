@@ -124,7 +124,7 @@ def refresh_feed(ctx: Context, feed: FeedConfig, now: datetime) -> FeedReport:
                                        now - ctx.settings.retention)
     metrics.ITEMS_PARSED.inc(len(articles))
     record_success(ctx, feed, state, result, parsed.ttl_minutes, now, report,
-                    schedule.publishing_interval(a.published for a in articles))
+                   schedule.publishing_interval(a.published for a in articles))
     return report
 
 

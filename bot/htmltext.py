@@ -16,7 +16,8 @@ _BLOCK = frozenset({
     "ol", "p", "pre", "section", "table", "td", "th", "tr", "ul",
 })
 # Elements whose content is never reader-visible text.
-_SKIP = frozenset({"script", "style", "iframe", "noscript", "template", "svg", "object", "head"})
+HIDDEN_ELEMENTS = frozenset({"script", "style", "iframe", "noscript", "template", "svg", "object",
+                             "head"})
 # Invisible characters that survive whitespace collapsing and confuse matching and counting.
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200e\u200f\u2060\ufeff\xad"), None)
 _BREAK = "\x00"  # internal marker; real NULs are removed before it is used
@@ -30,14 +31,14 @@ class _TextParser(HTMLParser):
         self.saw_block = False
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in _SKIP:
+        if tag in HIDDEN_ELEMENTS:
             self.skip_depth += 1
         elif tag in _BLOCK:
             self.saw_block = True
             self.parts.append(_BREAK)
 
     def handle_endtag(self, tag: str) -> None:
-        if tag in _SKIP:
+        if tag in HIDDEN_ELEMENTS:
             self.skip_depth = max(0, self.skip_depth - 1)
         elif tag in _BLOCK:
             self.saw_block = True

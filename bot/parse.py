@@ -31,7 +31,7 @@ from feedparser.encodings import convert_to_utf8
 
 from bot.article_key import article_key
 from bot.errors import NotAFeed, ParseError
-from bot.htmltext import html_to_text
+from bot.htmltext import HIDDEN_ELEMENTS, html_to_text
 from bot.models import Article, ParsedFeed
 from bot.prolog import strip_doctype
 
@@ -46,7 +46,8 @@ _EARLIEST = datetime(1995, 1, 1, tzinfo=UTC)
 _FUTURE_SLACK = timedelta(days=2)
 _TAG = re.compile(r"<[^<>]*>")          # [^<>] keeps every attempt short: linear overall
 _WS = re.compile(r"\s+")
-_HIDDEN = re.compile(r"<(?:script|style|iframe|noscript|template|svg|object)\b", re.IGNORECASE)
+# The elements html_to_text drops whole: their content is never reader-visible text.
+_HIDDEN = re.compile(r"<(?:" + "|".join(sorted(HIDDEN_ELEMENTS)) + r")\b", re.IGNORECASE)
 _HTML_HINT = re.compile(rb"<(!doctype\s+html|html[\s>]|head[\s>]|body[\s>])", re.IGNORECASE)
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
 _WEB_LINK = re.compile(r"https?://[^\s/?#]", re.IGNORECASE)

@@ -1,12 +1,14 @@
-"""`FeedPool`: `feedwork.fetch_parse` in worker processes, each running several at once.
+"""`FeedPool`: `feedwork.fetch_parse` with the parsing in worker processes.
 
-feedparser is pure Python and holds the GIL, and requests costs CPU per request too: both
-run in workers, so the main process never holds a body nor runs requests. A worker runs
-`threads` calls at once (fetching is I/O: one slow server must not hold a whole process),
-so it is a small pipe protocol rather than a ProcessPoolExecutor, whose workers run one
-task at a time.
+Parsing holds the GIL (feedparser is pure Python; feedparser-rs still builds Python
+objects), so it runs in workers. The fetch stays in the calling polling thread: most polls
+end in a 304 or an unchanged body, and those then cost no trip to a worker and back, which
+cost more CPU than the request itself (about 0.6 ms per poll across both processes,
+`python bench/poll.py`). A worker runs `threads` parses at once over a small pipe protocol
+(a ProcessPoolExecutor's workers take one task at a time, and the pipe carries bodies up to
+the size cap).
 
-    main: poll thread ─► FeedPool.__call__ ─► pipe ─► worker: thread ─► fetch_parse
+    main: poll thread ─► fetch ─► 200, new body? ─► pipe ─► worker: thread ─► parse_fetched
           reader thread ◄─ (task id, result | failure) ◄─┘
 """
 
@@ -22,11 +24,13 @@ import threading
 import traceback
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import datetime
 from multiprocessing.connection import Connection
 from typing import Any
 
 from bot.errors import FeedError, ParseError
-from bot.feedwork import FetchParsed, fetch_parse
+from bot.feedwork import FetchParsed, Known, parse_fetched
+from bot.fetch import FetchLimits, fetch
 from bot.models import NotModified
 
 log = logging.getLogger("newsbot.feedpool")
@@ -51,9 +55,9 @@ class _WorkerDied(Exception):
     pass
 
 
-def _run(call: dict[str, Any]) -> NotModified | FetchParsed | _Failure | str:
+def _run(call: dict[str, Any]) -> FetchParsed | _Failure | str:
     try:
-        return fetch_parse(**call)
+        return parse_fetched(**call)
     except FeedError as exc:
         return _Failure(type(exc), exc.args, dict(vars(exc)))
     except Exception:       # a bug: the text goes back to be logged by the main process
@@ -132,10 +136,10 @@ class _Worker:
 
 
 class FeedPool:
-    """A callable with `feedwork.fetch_parse`'s signature (`session` is ignored: each worker
-    has its own keep-alive session). Spreads calls over the least busy worker."""
+    """A callable with `feedwork.fetch_parse`'s signature: fetches here with `session`, then
+    parses a new body in the least busy worker."""
 
-    def __init__(self, processes: int | None = None, threads: int = 8) -> None:
+    def __init__(self, processes: int | None = None, threads: int = 2) -> None:
         self.processes = processes or min(os.cpu_count() or 1, 4)
         self.threads = threads
         # forkserver: safe beside threads (fork is not); workers import bot.feedwork once.
@@ -147,7 +151,15 @@ class FeedPool:
         self._ids = itertools.count()
         self._workers = [_Worker(self._mp, threads) for _ in range(self.processes)]
 
-    def __call__(self, url: str, *, session: Any = None, **call: Any) -> NotModified | FetchParsed:
+    def __call__(self, url: str, *, etag: str | None, last_modified: str | None,
+                 body_hash: str | None, limits: FetchLimits, source: str | None,
+                 light_before: datetime | None = None, known: Known | None = None,
+                 session: Any = None) -> NotModified | FetchParsed:
+        fetched = fetch(url, etag=etag, last_modified=last_modified, body_hash=body_hash,
+                        limits=limits, session=session)
+        if isinstance(fetched, NotModified):
+            return fetched
+        hint = frozenset(known()) if known else frozenset()
         with self._lock:
             for i, w in enumerate(self._workers):
                 if not w.alive:     # died (out of memory?) since the last call: replace it
@@ -156,9 +168,10 @@ class FeedPool:
             worker = min(self._workers, key=lambda w: len(w.pending))
             task_id = next(self._ids)
         try:
-            out = worker.submit(task_id, {"url": url, **call}).result()
+            out = worker.submit(task_id, {"result": fetched, "source": source,
+                                          "light_before": light_before, "known": hint}).result()
         except _WorkerDied:
-            log.error("a feed worker process died (%s); starting a new one", url)
+            log.error("a feed parsing process died (%s); starting a new one", url)
             raise ParseError(url, "the worker process died on this feed (out of memory?); "
                                   "it will be retried, report the feed if it persists") from None
         if isinstance(out, _Failure):

@@ -1,6 +1,7 @@
 """Fetch feed bytes safely: conditional GET, size cap, deadlines, manual redirects.
 
-The only newsbot module that imports requests. Every outcome is a `Fetched`, a
+The network goes through `bot.http_client` (urllib3 pools, proxies, CA bundle, its errors
+mapped to ours); this module owns the protocol. Every outcome is a `Fetched`, a
 `NotModified` or a `FetchError` subclass whose message names the URL and says what
 the operator can do. Nothing here parses XML: see `bot.parse`.
 """
@@ -18,19 +19,11 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-import requests
-from requests.adapters import HTTPAdapter
-
 from bot import __version__
 from bot.errors import FeedGone, FetchError, FetchTimeout, HTTPStatusError, NetworkError, TooLarge
 from bot.fetch_local import fetch_file, is_local, too_large
-from bot.fetch_messages import (
-    connection_message,
-    deadline_error,
-    parse_retry_after,
-    redact,
-    tls_message,
-)
+from bot.fetch_messages import deadline_error, parse_retry_after, redact
+from bot.http_client import ACCEPT_ENCODING, HttpClient, Response
 from bot.models import Fetched, NotModified
 
 log = logging.getLogger(__name__)
@@ -60,51 +53,19 @@ class FetchLimits:
     user_agent: str = USER_AGENT
 
 
-class _Session(requests.Session):
-    """A Session that reads the proxy/CA-bundle environment once per host, not per request.
-
-    requests re-scans os.environ twice per request (proxies, then no_proxy): a fifth of
-    the CPU of a 304 poll. A running service's environment does not change, so the merged
-    settings are kept per scheme, host and stream flag (a few dozen entries).
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._env: dict[tuple[str, str, bool], Any] = {}
-
-    def merge_environment_settings(self, url: Any, proxies: Any, stream: Any, verify: Any,
-                                   cert: Any) -> Any:
-        if proxies or verify is not None or cert is not None or not self.trust_env:
-            return super().merge_environment_settings(url, proxies, stream, verify, cert)
-        parts = urlsplit(str(url))
-        key = (parts.scheme, parts.netloc, bool(stream))
-        merged = self._env.get(key)
-        if merged is None:
-            if len(self._env) > 4096:       # hosts come from the config: never many
-                self._env.clear()
-            merged = self._env[key] = super().merge_environment_settings(
-                url, proxies, stream, verify, cert)
-        return {**merged, "proxies": dict(merged["proxies"])}
-
-
-def make_session(pool_size: int = 10) -> requests.Session:
-    """A Session whose pool holds `pool_size` connections per host (one per polling worker).
+def make_session(pool_size: int = 10) -> HttpClient:
+    """A client whose pools hold `pool_size` connections per host (one per polling worker).
 
     No automatic retries: the scheduler owns retry policy and backoff.
     """
-    session = _Session()
-    adapter = HTTPAdapter(pool_connections=pool_size, pool_maxsize=pool_size, max_retries=0)
-    session.mount("http://", adapter)
-    session.mount("https://", adapter)
-    session.headers["User-Agent"] = USER_AGENT
-    return session
+    return HttpClient(pool_size=pool_size)
 
 
-_default_session: requests.Session | None = None
+_default_session: HttpClient | None = None
 _default_lock = threading.Lock()
 
 
-def _shared_session() -> requests.Session:
+def _shared_session() -> HttpClient:
     global _default_session
     with _default_lock:
         if _default_session is None:
@@ -114,7 +75,7 @@ def _shared_session() -> requests.Session:
 
 def fetch(url: str, *, etag: str | None = None, last_modified: str | None = None,
           body_hash: str | None = None, limits: FetchLimits = FetchLimits(),
-          session: requests.Session | None = None) -> Fetched | NotModified:
+          session: HttpClient | None = None) -> Fetched | NotModified:
     """GET a feed with conditional headers (RFC 9110 §13.1) and every safety limit.
 
     - 304 → `NotModified`. A server that ignores If-None-Match/If-Modified-Since but
@@ -143,7 +104,7 @@ def fetch(url: str, *, etag: str | None = None, last_modified: str | None = None
 
 
 def fetch_page(url: str, *, limits: FetchLimits = FetchLimits(),
-               session: requests.Session | None = None) -> Fetched:
+               session: HttpClient | None = None) -> Fetched:
     """GET an article page (HTML) with the same limits as `fetch`, no conditional headers."""
     if is_local(url):
         result = fetch_file(url, last_modified=None, body_hash=None, limits=limits)
@@ -154,20 +115,22 @@ def fetch_page(url: str, *, limits: FetchLimits = FetchLimits(),
 
 
 def _get(url: str, headers: dict[str, str], limits: FetchLimits,
-         session: requests.Session | None, *, conditional: bool) -> Fetched | NotModified:
+         session: HttpClient | None, *, conditional: bool) -> Fetched | NotModified:
     session = session or _shared_session()
-    headers = {**headers, "User-Agent": limits.user_agent}
+    headers = {**headers, "User-Agent": limits.user_agent, "Accept-Encoding": ACCEPT_ENCODING}
     deadline = time.monotonic() + limits.total_timeout
     current, seen, moved_to, permanent_run = url, [url], None, True
     while True:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             raise deadline_error(url, limits)
-        log.debug("GET %s", redact(current))
-        resp = _send(session, url, current, headers, limits, remaining)
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("GET %s", redact(current))
+        resp = session.get(url, current, headers, connect=min(limits.connect_timeout, remaining),
+                           read=min(limits.read_timeout, remaining))
         complete = False        # the whole response was read: the connection can be reused
         try:
-            status = resp.status_code
+            status = resp.status
             if status in _REDIRECTS and resp.headers.get("Location"):
                 target = urljoin(current, resp.headers["Location"])
                 if urlsplit(target).scheme not in ("http", "https"):
@@ -186,7 +149,7 @@ def _get(url: str, headers: dict[str, str], limits: FetchLimits,
                 seen.append(target)
                 current = target
                 continue
-            hdrs = {k.lower(): v for k, v in resp.headers.items()}
+            hdrs = {k.lower(): v for k, v in resp.headers.itermerged()}
             if status == 304 and conditional:
                 complete = True     # RFC 9110 §15.4.5: a 304 has no content
                 return NotModified(url=current, headers=hdrs)
@@ -194,39 +157,14 @@ def _get(url: str, headers: dict[str, str], limits: FetchLimits,
             body = _read_body(url, resp, limits, deadline)
             complete = True
         finally:
-            # Keep-alive: a fully read response goes back to the pool (resp.close() alone
-            # would drop the socket, since requests never saw us consume the stream); a
-            # partly read one (cap, deadline, error) must close it.
-            if complete:
-                resp.raw.release_conn()
-            resp.close()
+            # Keep-alive: a fully read response's connection goes back to the pool; a partly
+            # read one (redirect body, cap, deadline, error) is closed first, then released.
+            if not complete:
+                resp.close()
+            resp.release_conn()
         return Fetched(url=current, status=status, body=body, headers=hdrs,
                        etag=hdrs.get("etag"), last_modified=hdrs.get("last-modified"),
                        body_hash=hashlib.sha256(body).hexdigest(), moved_to=moved_to)
-
-
-def _send(session: requests.Session, url: str, current: str, headers: dict[str, str],
-          limits: FetchLimits, remaining: float) -> requests.Response:
-    timeout = (min(limits.connect_timeout, remaining), min(limits.read_timeout, remaining))
-    try:
-        return session.get(current, headers=headers, stream=True, allow_redirects=False,
-                           timeout=timeout)
-    except requests.exceptions.SSLError as exc:
-        raise NetworkError(url, tls_message(exc)) from exc
-    except requests.exceptions.ConnectTimeout as exc:
-        raise FetchTimeout(url, f"connect timed out after {timeout[0]:g} s; the host is "
-                                "unreachable or slow, check the URL or raise "
-                                "polling.connect_timeout") from exc
-    except requests.exceptions.ReadTimeout as exc:
-        raise FetchTimeout(url, f"no response within {timeout[1]:g} s; the server is slow, "
-                                "raise polling.read_timeout if it is always like this") from exc
-    except requests.exceptions.ConnectionError as exc:
-        raise NetworkError(url, connection_message(current, exc)) from exc
-    except (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema,
-            requests.exceptions.InvalidSchema, ValueError) as exc:
-        raise FetchError(url, f"invalid URL ({exc}); fix the feed URL in the config") from exc
-    except requests.exceptions.RequestException as exc:
-        raise NetworkError(url, f"request failed: {exc}; check the URL") from exc
 
 
 def _check_status(url: str, status: int, headers: Mapping[str, str]) -> None:
@@ -252,7 +190,7 @@ def _check_status(url: str, status: int, headers: Mapping[str, str]) -> None:
     raise HTTPStatusError(url, status, f"HTTP {status}: {hint}", retry_after=retry_after)
 
 
-def _read_body(url: str, resp: requests.Response, limits: FetchLimits, deadline: float) -> bytes:
+def _read_body(url: str, resp: Response, limits: FetchLimits, deadline: float) -> bytes:
     """Read the decoded body piece by piece, enforcing the cap and the wall-clock deadline.
 
     `read1` returns after one socket read, so a drip-fed body is checked against the
@@ -262,7 +200,7 @@ def _read_body(url: str, resp: requests.Response, limits: FetchLimits, deadline:
     declared = resp.headers.get("Content-Length", "")
     if declared.isdigit() and int(declared) > limits.max_bytes:
         raise TooLarge(url, too_large(limits, f"Content-Length {int(declared):,} bytes"))
-    raw: Any = resp.raw
+    raw: Any = resp
     fired = threading.Event()
 
     def abort() -> None:

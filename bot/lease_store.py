@@ -29,7 +29,7 @@ _CLAIM_DUE = _claim(or_(feeds.c.next_poll_at.is_(None),
                         feeds.c.next_poll_at <= bindparam("_now")))
 _CLAIM_NOT_POLLED = _claim(or_(feeds.c.last_attempt.is_(None),
                                feeds.c.last_attempt < bindparam("_since")))
-_RELEASE = update(feeds).where(feeds.c.url == bindparam("_url"),
+RELEASE_FEED = update(feeds).where(feeds.c.url == bindparam("_url"),
                                feeds.c.lease_owner == bindparam("_owner")).values(
     lease_owner=None, lease_until=None)
 
@@ -67,7 +67,7 @@ class LeaseStore:
 
     def release_feed(self, url: str, owner: str) -> None:
         with self.engine.begin() as conn:
-            conn.execute(_RELEASE, {"_url": url, "_owner": owner})
+            conn.execute(RELEASE_FEED, {"_url": url, "_owner": owner})
 
     def release_all(self, owner: str) -> None:
         """Clean shutdown: give back every feed and named lease this process holds."""

@@ -18,6 +18,9 @@ class Article:
     `key` is stable across polls of the same feed (see `article_key.article_key` for the chain).
     `summary_html` is the entry's richest text as the feed gave it (HTML or plain text);
     `summarize` turns it into clean text.
+
+    `brief`: an entry `parse` was told is already known (its `known` keys), so only `key`,
+    `guid` and `published` were read; title, link and summary are empty.
     """
 
     key: str
@@ -28,6 +31,7 @@ class Article:
     guid: str | None
     summary_html: str
     published: datetime | None
+    brief: bool = False
 
 
 @dataclass(frozen=True)

@@ -64,7 +64,11 @@ def record_success(ctx: Context, feed: FeedConfig, state: Any, result: Fetched |
         now, every=feed.every, polling=ctx.settings.polling,
         headers=getattr(result, "headers", {}), ttl_minutes=ttl_minutes, error_count=0,
         seed=feed.url, publish_interval=timedelta(seconds=interval) if interval else None)
-    ctx.store.update_feed(feed.url, **values)
+    # Bookkeeping, written with the cycle's next batch (bot.feed_writes): the items are
+    # recorded already, so losing it costs a re-fetch at most. A recovery or a move is
+    # written at once.
+    quiet = not state.alerted and not state.error_count and "moved_to" not in values
+    ctx.store.update_feed(feed.url, defer=quiet, **values)
     metrics.FEEDS_POLLED.labels(report.outcome).inc()
 
 

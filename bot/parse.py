@@ -21,7 +21,7 @@ import html
 import io
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -50,6 +50,8 @@ _WS = re.compile(r"\s+")
 _HIDDEN = re.compile(r"<(?:" + "|".join(sorted(HIDDEN_ELEMENTS)) + r")\b", re.IGNORECASE)
 _HTML_HINT = re.compile(rb"<(!doctype\s+html|html[\s>]|head[\s>]|body[\s>])", re.IGNORECASE)
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
+# Entries read in full even when known: `summarize.feed_boilerplate` reads the newest 20.
+FULL_ENTRIES = 20
 _WEB_LINK = re.compile(r"https?://[^\s/?#]", re.IGNORECASE)
 # Base64 text constructs, which feedparser-rs leaves undecoded: Atom 0.3 mode="base64", and
 # Atom 1.0 content/summary/title/... whose type is a MIME type that is neither text/* nor XML
@@ -79,11 +81,15 @@ def _defuse(body: bytes, headers: dict[str, str]) -> tuple[bytes, dict[str, str]
 # --- parsing ----------------------------------------------------------------------------
 
 def parse(body: bytes, headers: Mapping[str, str], url: str, *,
-          source: str | None = None) -> ParsedFeed:
+          source: str | None = None, known: Collection[str] = ()) -> ParsedFeed:
     """Parse feed bytes; raise `NotAFeed` for an empty body or a page that is not a feed.
 
     Malformed XML still yields the entries feedparser's loose parser recovers, with
     `ParsedFeed.bozo` set to a short reason. Articles come back in feed order.
+
+    `known`: article keys the caller has already recorded. An entry whose GUID gives one of
+    them comes back `brief` (key, GUID and date only), skipping most of the per-entry work,
+    except among the first `FULL_ENTRIES`, which boilerplate detection reads.
     """
     if not body.strip():
         raise NotAFeed(url, "empty response; the server sent no content, check the URL")
@@ -118,7 +124,7 @@ def parse(body: bytes, headers: Mapping[str, str], url: str, *,
     name = source or title or urlsplit(url).hostname or url.rsplit("/", 1)[-1]
     return ParsedFeed(url=url, title=title or name, version=version, bozo=bozo or encoding_note,
                       ttl_minutes=_ttl(d.feed.get("ttl")),
-                      articles=tuple(_articles(d.entries, url, name)))
+                      articles=tuple(_articles(d.entries, url, name, frozenset(known))))
 
 
 def _fast(data: bytes) -> Any:
@@ -168,21 +174,31 @@ def _demoronize(text: str) -> str:
     return text.translate(_CP1252) if _C1.search(text) else text
 
 
-def _articles(entries: list[Any], url: str, source: str) -> list[Article]:
+def _articles(entries: list[Any], url: str, source: str,
+              known: frozenset[str]) -> list[Article]:
     out: list[Article] = []
     seen: set[str] = set()
-    for e in entries:
-        title = _plain(e.get("title", ""), e.get("title_detail"))
-        link = _absolute(url, e.get("link"))
+    for n, e in enumerate(entries):
         guid = (e.get("id") or "").strip() or None
-        summary = _demoronize(max([c.get("value") or "" for c in e.get("content") or []]
-                                  + [e.get("summary") or ""], key=len))
-        if not (title or link or summary.strip()):
-            continue
         # dict.get: FeedParserDict maps a missing updated_parsed to published_parsed with a
         # DeprecationWarning; plain lookups keep the two apart.
         get = dict.get if isinstance(e, dict) else type(e).get
         published = _when(get(e, "published_parsed") or get(e, "updated_parsed"))
+        if guid and known and n >= FULL_ENTRIES:
+            key = article_key(url, guid, None, "", None)    # a GUID alone decides the key
+            if key in known:
+                if key not in seen:
+                    seen.add(key)
+                    out.append(Article(key=key, feed_url=url, source=source, title="",
+                                       link=None, guid=guid, summary_html="",
+                                       published=published, brief=True))
+                continue
+        title = _plain(e.get("title", ""), e.get("title_detail"))
+        link = _absolute(url, e.get("link"))
+        summary = _demoronize(max([c.get("value") or "" for c in e.get("content") or []]
+                                  + [e.get("summary") or ""], key=len))
+        if not (title or link or summary.strip()):
+            continue
         # With no title, the start of the text stands in so such entries stay distinct.
         key = article_key(url, guid, link, title or _plain(summary[:2000], {"type": "text/html"}),
                           published)

@@ -21,11 +21,11 @@ from bot import digest, metrics, schedule
 from bot.article import ArticleFetcher, is_teaser
 from bot.dedupe import StoryFingerprint, fingerprint, same_story
 from bot.errors import FeedError
-from bot.feedwork import FetchParsed, fetch_parse
+from bot.feedwork import FetchParsed, KnownKeys, fetch_parse
 from bot.fetch import FetchLimits
 from bot.format import render_post
 from bot.match import Matcher
-from bot.models import Article, Match, NotModified
+from bot.models import Article, FeedState, Match, NotModified
 from bot.outcome import body_was_sent, record_failure, record_success
 from bot.settings import FeedConfig, Settings
 from bot.store import ArticleRecord, NewStory, OutboxItem, Store, StoryMatch
@@ -68,12 +68,16 @@ class Context:
     articles: ArticleFetcher | None = None   # for feeds with fetch_article: true
 
 
-def refresh_feed(ctx: Context, feed: FeedConfig, now: datetime) -> FeedReport:
-    """Poll one feed and queue a post for every new matching story. Never raises FeedError."""
+def refresh_feed(ctx: Context, feed: FeedConfig, now: datetime,
+                 state: FeedState | None = None) -> FeedReport:
+    """Poll one feed and queue a post for every new matching story. Never raises FeedError.
+    `state`: the feed's stored state if the caller already read it (`poll_cycle` reads
+    every feed's in one query), else it is read here."""
     report = FeedReport(url=feed.url)
-    state = ctx.store.feed_state(feed.url)
+    state = state or ctx.store.feed_state(feed.url)
     first_poll = state.poll_count == 0
     since = state.created_at or now
+    known = None if first_poll else KnownKeys(ctx.store, feed.url)   # read only on a 200
     try:
         # After a 301/308 the stored URL is polled; the config still names the old one.
         out = ctx.fetch_parse(state.moved_to or feed.url, etag=state.etag,
@@ -81,7 +85,8 @@ def refresh_feed(ctx: Context, feed: FeedConfig, now: datetime) -> FeedReport:
                               limits=ctx.limits, source=feed.name, session=ctx.session,
                               # a first poll posts only items newer than `since` (_postable)
                               light_before=since if first_poll and not ctx.settings.backfill
-                              else None)
+                              else None,
+                              known=known)
         if isinstance(out, NotModified):
             # 304, or a 200 whose body hashes as before (the server ignored our
             # validators): either way nothing to parse.
@@ -98,11 +103,18 @@ def refresh_feed(ctx: Context, feed: FeedConfig, now: datetime) -> FeedReport:
 
     articles = oldest_first(parsed.articles)
     report.items = len(articles)
-    unseen = ctx.store.unseen_keys(feed.url, [a.key for a in articles])
-    fresh = [a for a in articles if a.key in unseen]
+    listed = [a.key for a in articles]
+    if known is not None and known.complete:
+        # The keys read for the parse are every key this feed has recorded, and only this
+        # poll (it holds the feed) records more: no second look at the database needed.
+        fresh = [a for a in articles if not a.brief and a.key not in known()]
+        unlisted: set[str] | None = set(known()).difference(listed)
+    else:
+        unseen = ctx.store.unseen_keys(feed.url, [a.key for a in articles if not a.brief])
+        fresh, unlisted = [a for a in articles if a.key in unseen], None
     report.new = len(fresh)
     # Boilerplate detection reads the newest items: only worth it when something may be posted.
-    boilerplate = (feed_boilerplate([a.summary_html for a in parsed.articles])
+    boilerplate = (feed_boilerplate([a.summary_html for a in parsed.articles if not a.brief])
                    if fresh and (not first_poll or ctx.settings.backfill) else frozenset())
     postable = _postable(ctx, fresh, boilerplate, first_poll=first_poll, since=since,
                          last_success=state.last_success)
@@ -119,9 +131,9 @@ def refresh_feed(ctx: Context, feed: FeedConfig, now: datetime) -> FeedReport:
         hits = ctx.matcher.match(article.title, summary) if wanted else []
         _record_article(ctx, feed, article, summary, hits, now, report, seen)
     ctx.store.record_seen(feed.url, seen, now)
-    if articles and not first_poll:   # an empty document is more likely a glitch than news
-        ctx.store.retention.prune_feed(feed.url, [a.key for a in articles],
-                                       now - ctx.settings.retention)
+    # An empty document is more likely a glitch than news; nothing unlisted, nothing to prune.
+    if articles and not first_poll and unlisted != set():
+        ctx.store.retention.prune_feed(feed.url, listed, now - ctx.settings.retention)
     metrics.ITEMS_PARSED.inc(len(articles))
     record_success(ctx, feed, state, result, parsed.ttl_minutes, now, report,
                    schedule.publishing_interval(a.published for a in articles))

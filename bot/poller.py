@@ -2,12 +2,12 @@
 parsing in worker processes, and a detector for our own network being down.
 
     poll_cycle ─► threads (polling.workers) ─► HostLimiter slot (polling.per_host)
-                     └► refresh_feed ─► ctx.fetch_parse ─► ParsePool (bot.feedpool: requests
-                                                           and feedparser in processes)
+                     └► refresh_feed ─► ctx.fetch_parse ─► ParsePool (bot.feedpool: fetch
+                                                           here, parse in processes)
 
 `refresh_feed` stays the single readable per-feed function; nothing here decides *what*
 to do with a feed, only how many run at once and where the fetch and parse happen. The
-thread keeps its host's slot while a worker process fetches for it.
+thread keeps its host's slot while a worker process parses for it.
 """
 
 from __future__ import annotations
@@ -24,13 +24,13 @@ from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from bot.feedpool import FeedPool
-from bot.models import utcnow
+from bot.models import FeedState, utcnow
 from bot.pipeline import Context, FeedReport, refresh_feed
 from bot.settings import FeedConfig
 
 log = logging.getLogger("newsbot.poller")
 
-ParsePool = FeedPool        # the name callers know: it fetches as well as parses now
+ParsePool = FeedPool        # fetch_parse with the parsing in worker processes
 
 
 def host_key(url: str) -> str:
@@ -110,20 +110,21 @@ Gate = Callable[[str], AbstractContextManager[bool]]
 
 
 def poll_one(ctx: Context, feed: FeedConfig, limiter: HostLimiter,
-             clock: Callable[[], datetime] = utcnow, gate: Gate | None = None) -> FeedReport:
+             clock: Callable[[], datetime] = utcnow, gate: Gate | None = None,
+             state: FeedState | None = None) -> FeedReport:
     """One feed under its host's limit, if `gate` (a feed lease) lets this process have
     it. A bug on one feed is logged, never spreads."""
     with (gate(feed.url) if gate else nullcontext(True)) as mine:
         if not mine:
             return FeedReport(url=feed.url, outcome="skipped")   # another process has it
-        return _poll_one(ctx, feed, limiter, clock)
+        return _poll_one(ctx, feed, limiter, clock, state)
 
 
 def _poll_one(ctx: Context, feed: FeedConfig, limiter: HostLimiter,
-              clock: Callable[[], datetime]) -> FeedReport:
+              clock: Callable[[], datetime], state: FeedState | None) -> FeedReport:
     with limiter.slot(feed.url):
         try:
-            return refresh_feed(ctx, feed, clock())
+            return refresh_feed(ctx, feed, clock(), state)
         except Exception as exc:    # not a FeedError: a bug; the other feeds carry on
             log.exception("feed %s: unexpected error while polling", feed.url)
             return FeedReport(url=feed.url, outcome="error",
@@ -135,13 +136,24 @@ def poll_cycle(ctx: Context, feeds: Sequence[FeedConfig], *, workers: int,
                on_report: Callable[[FeedReport], object] | None = None,
                clock: Callable[[], datetime] = utcnow, gate: Gate | None = None
                ) -> list[FeedReport]:
-    """Poll every feed once; reports come back in the order of `feeds`."""
+    """Poll every feed once; reports come back in the order of `feeds`.
+
+    Every feed's stored state is read up front in one query rather than one per feed (0.15
+    ms each, most of a 304's database cost). Read before any poll of this cycle, it is
+    still current when each feed is polled: this process polls each feed once per cycle,
+    and a `gate` claim fails for a feed another process polled since the cycle began (the
+    claim requires the feed not polled since then, or due: a poll moves next_poll_at on).
+    Polls that found nothing new are recorded in batches (`bot.feed_writes`).
+    """
     if parse_pool is not None:
         ctx = replace(ctx, fetch_parse=parse_pool)
+    states = {s.url: s for s in ctx.store.feed_states()}
     order = by_host_round_robin(feeds)
     reports: dict[str, FeedReport] = {}
-    with ThreadPoolExecutor(workers, thread_name_prefix="poll") as pool:
-        futures = {pool.submit(poll_one, ctx, f, limiter, clock, gate): f for f in order}
+    with ctx.store.feed_writes.batch(), ThreadPoolExecutor(
+            workers, thread_name_prefix="poll") as pool:
+        futures = {pool.submit(poll_one, ctx, f, limiter, clock, gate, states.get(f.url)): f
+                   for f in order}
         for fut, feed in futures.items():
             reports[feed.url] = fut.result()
             if on_report is not None:

@@ -223,8 +223,8 @@ class Service:
         try:
             yield mine
         finally:
-            if mine:
-                leases.release_feed(url, self.owner)
+            if mine:    # after the poll's state; batched while a cycle runs
+                self.store.feed_writes.release(url, self.owner)
 
     async def _start_deliverer(self) -> None:
         """Telegram unreachable at start is an outage like any other: the sender retries.

@@ -20,6 +20,7 @@ import pytest
 
 from bot.errors import FeedGone, FetchError, FetchTimeout, HTTPStatusError, NetworkError, TooLarge
 from bot.fetch import FetchLimits, fetch, fetch_page, make_session, parse_retry_after, redact
+from bot.http_client import HttpClient
 from bot.models import Fetched, NotModified
 from tests.fakes.feed_server import FeedServer
 
@@ -351,3 +352,37 @@ def test_feed_server_works_outside_pytest_as_a_context_manager():
         assert isinstance(fetch(url, limits=FAST), Fetched)
         done.set()
     assert done.is_set()
+
+
+# --- the HTTP client (bot.http_client): what requests used to give for free -----------------
+
+def test_credentials_in_the_feed_url_are_sent_as_basic_auth(feed_server: FeedServer):
+    url = feed_server.set_feed("/private.xml", RSS).replace("http://", "http://reader:s%40fe@")
+    assert isinstance(fetch(url, limits=FAST), Fetched)
+    sent = feed_server.requests_for("/private.xml")[0].headers
+    assert sent["authorization"] == "Basic cmVhZGVyOnNAZmU="      # reader:s@fe
+
+
+def test_feeds_go_through_the_proxy_the_environment_names(monkeypatch, feed_server: FeedServer):
+    # The feed server stands in for the proxy: a proxied request arrives in absolute form.
+    direct = feed_server.set_feed("/direct.xml", RSS)
+    feed_server.set_feed("/via-proxy.xml", RSS)
+    for name in ("HTTP_PROXY", "http_proxy"):
+        monkeypatch.setenv(name, feed_server.base_url)
+    for name in ("NO_PROXY", "no_proxy"):
+        monkeypatch.setenv(name, "127.0.0.1")
+    client = make_session()
+    assert isinstance(fetch(direct, limits=FAST, session=client), Fetched)     # NO_PROXY
+    result = fetch("http://feeds.example/via-proxy.xml", limits=FAST, session=client)
+    assert isinstance(result, Fetched) and result.body == RSS
+    assert feed_server.requests_for("/via-proxy.xml")[0].host == "feeds.example"
+    assert feed_server.requests_for("/direct.xml")[0].host.startswith("127.0.0.1:")
+
+
+def test_more_hosts_than_pools_kept_still_fetch(feed_server: FeedServer):
+    url = feed_server.set_feed("/hosts.xml", RSS)
+    client = HttpClient(pool_size=2, hosts=1)
+    for host in ["127.0.0.1", "localhost"] * 3:
+        assert isinstance(fetch(url.replace("127.0.0.1", host), limits=FAST, session=client),
+                          Fetched)
+    assert len(feed_server.requests_for("/hosts.xml")) == 6

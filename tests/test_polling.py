@@ -295,3 +295,23 @@ def test_run_once_posts_from_good_feeds_beside_hostile_ones(
     assert len(telegram_api.texts("@watch")) == 4                # 3 good + the defused one
     for needle in ("looks like an HTML page", "empty response", "redirect loop", "410 Gone"):
         assert needle in out
+
+
+@pytest.mark.parametrize("in_processes", [False, True], ids=["inline", "parse-pool"])
+def test_a_long_feed_with_one_new_item_posts_it_and_reads_the_known_ones_briefly(
+        feed_server: FeedServer, tmp_path: Path, parse_pool: ParsePool,
+        in_processes: bool) -> None:
+    quiet = [story(n, title="Council meets") for n in range(40)]
+    url = feed_server.set_feed("/long.xml", rss(quiet))
+    settings, ctx = setup(tmp_path, [url])
+    pool = parse_pool if in_processes else None
+    assert poll(settings, ctx, pool)[url].new == 40                    # type: ignore[attr-defined]
+    # One new matching story, published before all the others: it sorts last in the
+    # document, past the entries read in full, and must still be found and posted.
+    early = Item(guid="id-new", title="Leaders agree to a summit", published=NOW - timedelta(
+        hours=1), description="<p>Leaders agree to a summit.</p>", link="https://news.example/n")
+    feed_server.set_feed("/long.xml", rss([*quiet, early]))
+    report = poll(settings, ctx, pool)[url]
+    assert (report.items, report.new, report.queued) == (41, 1, 1)   # type: ignore[attr-defined]
+    feed_server.set_feed("/long.xml", rss([*quiet, early]) + b" ")    # same items, new bytes
+    assert poll(settings, ctx, pool)[url].new == 0                     # type: ignore[attr-defined]

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from email.utils import formatdate, parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -236,7 +237,9 @@ class _Handler(BaseHTTPRequestHandler):
         self._serve(send_body=True)
 
     def _serve(self, *, send_body: bool) -> None:
-        path = self.path.split("?", 1)[0]
+        # RFC 9112 §3.2.2: a server accepts the absolute form too (what a proxy is sent);
+        # so this server doubles as a forward proxy for the proxy tests.
+        path = urlsplit(self.path).path if "://" in self.path else self.path.split("?", 1)[0]
         self._request = Request(self.command, path, {k.lower(): v for k, v in
                                                      self.headers.items()},
                                 self.headers.get("Host", ""), time.monotonic())

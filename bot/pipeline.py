@@ -61,7 +61,7 @@ class Context:
     store: Store
     matcher: Matcher
     limits: FetchLimits
-    session: Any = None          # a shared requests.Session (connection pooling)
+    session: Any = None          # a shared http_client.HttpClient (keep-alive pools)
     # feedwork.fetch_parse, or a bot.feedpool.FeedPool running it in worker processes
     fetch_parse: Callable[..., NotModified | FetchParsed] = fetch_parse
     outage: OutageDetector | None = None         # our own network down: failures don't count

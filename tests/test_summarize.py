@@ -132,3 +132,15 @@ def test_seed_story_summary_has_no_boilerplate() -> None:
         assert not any(junk in out for junk in SEED_JUNK)
         assert SEED_TITLE not in out
     assert "Kremlin" in summarize(item, title=SEED_TITLE, limit=5000)
+
+
+def test_boilerplate_detection_remembers_items_within_a_bound(monkeypatch):
+    import bot.summarize
+
+    monkeypatch.setattr(bot.summarize, "_LINES", {})
+    monkeypatch.setattr(bot.summarize, "_LINES_KEPT", 3)
+    chrome = "<p>Support Example - Go Ad-Free!</p>"
+    items = [f"<p>Story {n} happened.</p>{chrome}" for n in range(5)]
+    first = feed_boilerplate(items)
+    assert first == feed_boilerplate(items) == {"support example go ad free"}
+    assert 0 < len(bot.summarize._LINES) <= 3

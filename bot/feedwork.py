@@ -74,7 +74,9 @@ def _light(article: Article, before: datetime) -> Article:
 class KnownKeys:
     """The keys a feed has recorded, read once and only if a changed body is to be parsed
     (`fetch_parse(known=...)`: such entries are read briefly), then reused to tell fresh
-    items from seen ones. `complete` unless the feed holds more than `LIMIT` items."""
+    items from seen ones. `complete` unless the feed holds more than `LIMIT` items (a feed
+    publishing over ~65 items a day, with the default 30-day retention): then only its
+    newest `LIMIT` keys are a hint, and `Store.unseen_keys` decides what is fresh."""
 
     LIMIT = 2000
 

@@ -143,7 +143,7 @@ def poll_cycle(ctx: Context, feeds: Sequence[FeedConfig], *, workers: int,
     still current when each feed is polled: this process polls each feed once per cycle,
     and a `gate` claim fails for a feed another process polled since the cycle began (the
     claim requires the feed not polled since then, or due: a poll moves next_poll_at on).
-    Polls that found nothing new are recorded in batches (`bot.feed_writes`).
+    Each successful poll's feed row is written in batches (`bot.feed_writes`).
     """
     if parse_pool is not None:
         ctx = replace(ctx, fetch_parse=parse_pool)

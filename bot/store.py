@@ -118,8 +118,9 @@ class Store:
         self.feed_writes.update(url, values, defer=defer)
 
     def recent_keys(self, url: str, limit: int) -> list[str]:
-        """Up to `limit` keys the feed has recorded, all of them if it has fewer
-        (`pipeline.KnownKeys`)."""
+        """The keys of the feed's `limit` most recently recorded items, all of them if it
+        has fewer (`feedwork.KnownKeys`): a long history's newest keys are the ones its
+        document still lists."""
         with self.reader.connect() as conn:
             return list(conn.execute(_RECENT_KEYS, {"u": url, "n": limit}).scalars())
 
@@ -239,7 +240,7 @@ _FEED_STATES = select(*(feeds.c[name] for name in FeedState.__dataclass_fields__
     feeds.c.id)
 _FEED_ID = select(feeds.c.id).where(feeds.c.url == bindparam("u"))
 _RECENT_KEYS = select(articles.c.key).where(articles.c.feed_id == _FEED_ID.scalar_subquery()) \
-    .limit(bindparam("n"))      # the (feed_id, key) index alone answers it: no sort
+    .order_by(articles.c.id.desc()).limit(bindparam("n"))
 _SEEN_KEYS = select(articles.c.key).where(articles.c.feed_id == bindparam("f"),
                                           articles.c.key.in_(bindparam("keys", expanding=True)))
 _STORY_LOCK = 0x73746F72   # "stor": serialises story lookup + creation on PostgreSQL

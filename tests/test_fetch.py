@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gzip
+import ipaddress
 import logging
 import os
 import socket
@@ -260,7 +261,8 @@ def _self_signed(tmp: Path) -> tuple[Path, Path]:
         try:
             subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
                             "-keyout", str(key), "-out", str(cert), "-days", "1",
-                            "-subj", "/CN=127.0.0.1"], check=True, capture_output=True)
+                            "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
+                           check=True, capture_output=True)
         except (OSError, subprocess.CalledProcessError) as exc:
             pytest.skip(f"no cryptography package and no working openssl CLI: {exc}")
         return cert, key
@@ -270,7 +272,11 @@ def _self_signed(tmp: Path) -> tuple[Path, Path]:
     built = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
              .public_key(pkey.public_key()).serial_number(x509.random_serial_number())
              .not_valid_before(now - dt.timedelta(minutes=5))
-             .not_valid_after(now + dt.timedelta(days=1)).sign(pkey, hashes.SHA256()))
+             .not_valid_after(now + dt.timedelta(days=1))
+             .add_extension(x509.SubjectAlternativeName(
+                 [x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+             .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+             .sign(pkey, hashes.SHA256()))
     cert.write_bytes(built.public_bytes(serialization.Encoding.PEM))
     key.write_bytes(pkey.private_bytes(serialization.Encoding.PEM,
                                        serialization.PrivateFormat.PKCS8,
@@ -288,6 +294,19 @@ def test_self_signed_certificate_is_a_clear_network_error(tmp_path):
         with pytest.raises(NetworkError, match="TLS certificate invalid") as caught:
             fetch(url, limits=FAST)
     assert url in str(caught.value) and "self-signed" in str(caught.value)
+
+
+def test_a_private_ca_named_by_ssl_cert_file_is_trusted(tmp_path, monkeypatch):
+    cert, key = _self_signed(tmp_path)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
+    monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))
+    with FeedServer(ssl_context=context) as server:
+        url = server.set_feed("/private-ca.xml", RSS)
+        result = fetch(url, limits=FAST, session=make_session())
+    assert isinstance(result, Fetched) and result.body == RSS
 
 
 # --- local files ---------------------------------------------------------------------------

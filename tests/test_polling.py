@@ -315,3 +315,17 @@ def test_a_long_feed_with_one_new_item_posts_it_and_reads_the_known_ones_briefly
     assert (report.items, report.new, report.queued) == (41, 1, 1)   # type: ignore[attr-defined]
     feed_server.set_feed("/long.xml", rss([*quiet, early]) + b" ")    # same items, new bytes
     assert poll(settings, ctx, pool)[url].new == 0                     # type: ignore[attr-defined]
+
+
+def test_a_feed_with_more_history_than_the_known_key_read_still_finds_its_new_item(
+        feed_server: FeedServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import bot.feedwork
+
+    monkeypatch.setattr(bot.feedwork.KnownKeys, "LIMIT", 5)    # 30 recorded: incomplete
+    quiet = [story(n, title="Council meets") for n in range(30)]
+    url = feed_server.set_feed("/history.xml", rss(quiet))
+    settings, ctx = setup(tmp_path, [url])
+    poll(settings, ctx)
+    feed_server.set_feed("/history.xml", rss([*quiet, story(99)]))
+    report = poll(settings, ctx)[url]
+    assert (report.items, report.new, report.queued) == (31, 1, 1)   # type: ignore[attr-defined]

@@ -58,8 +58,8 @@ class FeedWrites:
             self.flush()
 
     def update(self, url: str, values: dict[str, Any], *, defer: bool = False) -> None:
-        """Set columns of one feed; with `defer` (no-news bookkeeping only) queued while a
-        batch is open."""
+        """Set columns of one feed; with `defer` (a successful poll's bookkeeping, nothing
+        that must not be lost) queued while a batch is open."""
         if defer and self._queue(self._states, url, values):
             return
         with self.engine.begin() as conn:
@@ -102,6 +102,6 @@ class FeedWrites:
                     conn.execute(RELEASE_FEED, [{"_url": url, "_owner": owner}
                                                 for url, owner in releases.items()])
         except SQLAlchemyError as exc:
-            log.error("could not record %d feed poll(s) that found nothing new (%s: %s); "
-                      "those feeds will simply be polled again", len(states),
-                      type(exc).__name__, str(exc).splitlines()[0])
+            log.error("could not record %d feed poll(s) (%s: %s); their items are recorded, "
+                      "those feeds will simply be fetched again; check the database",
+                      len(states), type(exc).__name__, str(exc).splitlines()[0])

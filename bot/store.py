@@ -113,8 +113,8 @@ class Store:
         return [FeedState(*row) for row in rows]
 
     def update_feed(self, url: str, *, defer: bool = False, **values: Any) -> None:
-        """Set columns of one feed. `defer`: bookkeeping of a poll that found nothing new,
-        written with the next batch while a polling cycle runs (`bot.feed_writes`)."""
+        """Set columns of one feed. `defer`: a successful poll's bookkeeping, written with
+        the next batch while a polling cycle runs (`bot.feed_writes`)."""
         self.feed_writes.update(url, values, defer=defer)
 
     def recent_keys(self, url: str, limit: int) -> list[str]:

@@ -38,8 +38,12 @@ def redact(url: str) -> str:
     """The URL without userinfo and query values, for logs: they may carry tokens."""
     parts = urlsplit(url)
     netloc = parts.hostname or ""
-    if parts.port:
-        netloc += f":{parts.port}"
+    try:
+        port = str(parts.port or "")
+    except ValueError:      # not a number: shown as it came, it holds no secret
+        port = parts.netloc.rpartition(":")[2]
+    if port:
+        netloc += f":{port}"
     query = "&".join(p.split("=", 1)[0] + "=…" for p in parts.query.split("&") if p)
     return urlunsplit((parts.scheme, netloc, parts.path, query, ""))
 

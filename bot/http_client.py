@@ -28,7 +28,6 @@ import certifi
 import urllib3
 from urllib3.exceptions import (
     ConnectTimeoutError,
-    LocationValueError,
     NewConnectionError,
     ProxyError,
     ReadTimeoutError,
@@ -36,7 +35,7 @@ from urllib3.exceptions import (
 )
 
 from bot.errors import FetchError, FetchTimeout, NetworkError
-from bot.fetch_messages import connection_message, tls_message
+from bot.fetch_messages import connection_message, redact, tls_message
 
 __all__ = ["ACCEPT_ENCODING", "HttpClient", "Response"]
 
@@ -134,17 +133,12 @@ class HttpClient:
             raise FetchTimeout(feed_url, f"no response within {read:g} s; the server is slow, "
                                          "raise polling.read_timeout if it is always like "
                                          "this") from exc
-        except LocationValueError as exc:
-            raise FetchError(feed_url, f"invalid URL ({exc}); fix the feed URL in the "
-                                       "config") from exc
+        except ValueError as exc:     # urllib3's LocationValueError, or a port that is no number
+            raise FetchError(feed_url, f"invalid URL {redact(url)} ({exc}); fix the feed URL "
+                                       "in the config, or report the site's broken "
+                                       "redirect") from exc
         except (urllib3.exceptions.HTTPError, OSError) as exc:
             raise NetworkError(feed_url, connection_message(url, exc)) from exc
-
-    def clear(self) -> None:
-        """Close every pooled connection."""
-        self._pools.clear()
-        for manager in self._via.values():
-            manager.clear()
 
 
 def _netloc(host: str, port: int | None) -> str:

@@ -405,3 +405,10 @@ def test_more_hosts_than_pools_kept_still_fetch(feed_server: FeedServer):
         assert isinstance(fetch(url.replace("127.0.0.1", host), limits=FAST, session=client),
                           Fetched)
     assert len(feed_server.requests_for("/hosts.xml")) == 6
+
+
+def test_a_redirect_to_a_malformed_url_is_a_clear_fetch_error(feed_server: FeedServer):
+    url = feed_server.set_redirect("/bad-port.xml", "http://127.0.0.1:notaport/x.xml?key=s3cret")
+    with pytest.raises(FetchError, match="invalid URL") as caught:
+        fetch(url, limits=FAST)
+    assert url in str(caught.value) and "s3cret" not in str(caught.value)

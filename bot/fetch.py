@@ -132,7 +132,7 @@ def _get(url: str, headers: dict[str, str], limits: FetchLimits,
         try:
             status = resp.status
             if status in _REDIRECTS and resp.headers.get("Location"):
-                target = urljoin(current, resp.headers["Location"])
+                target = urljoin(current, _location(resp.headers["Location"]))
                 if urlsplit(target).scheme not in ("http", "https"):
                     raise NetworkError(url, f"redirected to a non-HTTP URL {redact(target)}; "
                                             "refusing to follow it, check the feed URL")
@@ -165,6 +165,15 @@ def _get(url: str, headers: dict[str, str], limits: FetchLimits,
         return Fetched(url=current, status=status, body=body, headers=hdrs,
                        etag=hdrs.get("etag"), last_modified=hdrs.get("last-modified"),
                        body_hash=hashlib.sha256(body).hexdigest(), moved_to=moved_to)
+
+
+def _location(value: str) -> str:
+    """http.client reads header bytes as Latin-1; a Location sent as raw UTF-8 (common, if
+    not per RFC 9110 §10.2.2) is turned back into the text meant, as requests did."""
+    try:
+        return value.encode("latin-1").decode("utf-8")
+    except UnicodeError:
+        return value
 
 
 def _check_status(url: str, status: int, headers: Mapping[str, str]) -> None:

@@ -19,9 +19,10 @@ talks to urllib3 directly and keeps what requests gave for free:
 from __future__ import annotations
 
 import os
+import re
 import threading
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 from urllib.request import getproxies, proxy_bypass
 
 import certifi
@@ -40,6 +41,10 @@ from bot.fetch_messages import connection_message, redact, tls_message
 __all__ = ["ACCEPT_ENCODING", "HttpClient", "Response"]
 
 Response = urllib3.BaseHTTPResponse
+# Outside printable ASCII (non-ASCII, spaces, controls): percent-encoded (UTF-8) in the
+# request target, RFC 3987 §3.1; what is already %XX or reserved stays as it is.
+_UNSAFE = re.compile(r"[^\x21-\x7e]")
+_KEEP = "!#$%&'()*+,/:;=?@[]~"
 ACCEPT_ENCODING = urllib3.util.make_headers(accept_encoding=True)["accept-encoding"]
 
 
@@ -87,6 +92,8 @@ class HttpClient:
                     manager = self._via[proxy] = urllib3.ProxyManager(proxy, **self._kw)
             return manager.urlopen("GET", url, headers=headers, **kw)
         target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        if _UNSAFE.search(target):      # an IRI or a space: percent-encoded, as requests did
+            target = quote(target, safe=_KEEP)
         return self._pool(parts.scheme, parts.hostname or "", parts.port).urlopen(
             "GET", target, headers=headers, **kw)
 

@@ -412,3 +412,23 @@ def test_a_redirect_to_a_malformed_url_is_a_clear_fetch_error(feed_server: FeedS
     with pytest.raises(FetchError, match="invalid URL") as caught:
         fetch(url, limits=FAST)
     assert url in str(caught.value) and "s3cret" not in str(caught.value)
+
+
+def test_a_feed_url_with_non_ascii_and_spaces_is_percent_encoded(feed_server: FeedServer):
+    from urllib.parse import quote
+
+    readable = "/новости/лента rss.xml"
+    url = feed_server.set_feed(quote(readable), RSS).replace(quote(readable), readable)
+    result = fetch(url + "?тема=мир", limits=FAST)
+    assert isinstance(result, Fetched) and result.body == RSS
+    assert len(feed_server.requests_for(quote(readable))) == 1
+
+
+def test_a_redirect_location_sent_as_raw_utf8_is_followed(feed_server: FeedServer):
+    from urllib.parse import quote
+
+    feed_server.set_feed(quote("/архив.xml"), RSS)
+    # The fake writes headers as Latin-1: this string goes out as the UTF-8 bytes of the path.
+    url = feed_server.set_redirect("/old.xml", "/архив.xml".encode().decode("latin-1"), 302)
+    result = fetch(url, limits=FAST)
+    assert isinstance(result, Fetched) and result.body == RSS

@@ -24,14 +24,12 @@ import threading
 import traceback
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime
 from multiprocessing.connection import Connection
 from typing import Any
 
 from bot.errors import FeedError, ParseError
-from bot.feedwork import FetchParsed, Known, parse_fetched
-from bot.fetch import FetchLimits, fetch
-from bot.models import NotModified
+from bot.feedwork import FetchParsed, fetch_parse, parse_fetched
+from bot.models import Fetched, NotModified
 
 log = logging.getLogger("newsbot.feedpool")
 
@@ -136,7 +134,7 @@ class _Worker:
 
 
 class FeedPool:
-    """A callable with `feedwork.fetch_parse`'s signature: fetches here with `session`, then
+    """`feedwork.fetch_parse`, callable the same way: fetches here with `session`, then
     parses a new body in the least busy worker."""
 
     def __init__(self, processes: int | None = None, threads: int = 2) -> None:
@@ -151,15 +149,12 @@ class FeedPool:
         self._ids = itertools.count()
         self._workers = [_Worker(self._mp, threads) for _ in range(self.processes)]
 
-    def __call__(self, url: str, *, etag: str | None, last_modified: str | None,
-                 body_hash: str | None, limits: FetchLimits, source: str | None,
-                 light_before: datetime | None = None, known: Known | None = None,
-                 session: Any = None) -> NotModified | FetchParsed:
-        fetched = fetch(url, etag=etag, last_modified=last_modified, body_hash=body_hash,
-                        limits=limits, session=session)
-        if isinstance(fetched, NotModified):
-            return fetched
-        hint = frozenset(known()) if known else frozenset()
+    def __call__(self, url: str, **call: Any) -> NotModified | FetchParsed:
+        return fetch_parse(url, **call, parse_with=self._parse)
+
+    def _parse(self, result: Fetched, **call: Any) -> FetchParsed:
+        """`parse_fetched` in the least busy worker."""
+        url = result.url
         with self._lock:
             for i, w in enumerate(self._workers):
                 if not w.alive:     # died (out of memory?) since the last call: replace it
@@ -168,8 +163,7 @@ class FeedPool:
             worker = min(self._workers, key=lambda w: len(w.pending))
             task_id = next(self._ids)
         try:
-            out = worker.submit(task_id, {"result": fetched, "source": source,
-                                          "light_before": light_before, "known": hint}).result()
+            out = worker.submit(task_id, {"result": result, **call}).result()
         except _WorkerDied:
             log.error("a feed parsing process died (%s); starting a new one", url)
             raise ParseError(url, "the worker process died on this feed (out of memory?); "

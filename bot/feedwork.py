@@ -37,8 +37,10 @@ Known = Callable[[], Collection[str]]
 def fetch_parse(url: str, *, etag: str | None, last_modified: str | None,
                 body_hash: str | None, limits: FetchLimits, source: str | None,
                 light_before: datetime | None = None, known: Known | None = None,
-                session: Any = None) -> NotModified | FetchParsed:
-    """`fetch` then `parse`; raises their FeedErrors.
+                session: Any = None, parse_with: Callable[..., FetchParsed] | None = None
+                ) -> NotModified | FetchParsed:
+    """`fetch` then `parse`; raises their FeedErrors. `parse_with`: what runs
+    `parse_fetched` (`FeedPool` passes its worker processes); inline by default.
 
     `light_before` (a feed's first poll, no backfill): items published at or before it are
     recorded, never posted, so their `summary_html` is cut to `quick_text` here, where the
@@ -51,8 +53,8 @@ def fetch_parse(url: str, *, etag: str | None, last_modified: str | None,
                    limits=limits, session=session)
     if isinstance(result, NotModified):
         return result
-    return parse_fetched(result, source=source, light_before=light_before,
-                         known=known() if known else ())
+    return (parse_with or parse_fetched)(result, source=source, light_before=light_before,
+                                         known=known() if known else frozenset())
 
 
 def parse_fetched(result: Fetched, *, source: str | None, light_before: datetime | None,

@@ -60,9 +60,9 @@ class HttpClient:
     for up to `hosts` hosts (beyond that the pools start afresh)."""
 
     def __init__(self, pool_size: int = 10, hosts: int = 100) -> None:
-        self._kw: dict[str, Any] = {"num_pools": hosts, "maxsize": pool_size,
-                                    "retries": False, "ca_certs": _ca_bundle(),
-                                    "cert_reqs": "CERT_REQUIRED"}
+        self._hosts = hosts
+        self._pool_kw: dict[str, Any] = {"maxsize": pool_size, "retries": False}
+        self._tls_kw: dict[str, Any] = {"ca_certs": _ca_bundle(), "cert_reqs": "CERT_REQUIRED"}
         self._proxies = {k: v for k, v in getproxies().items() if k in ("http", "https")}
         self._via: dict[str, urllib3.PoolManager] = {}     # proxy URL -> its manager
         self._bypass: dict[str, bool] = {}                   # host -> NO_PROXY says so
@@ -89,7 +89,8 @@ class HttpClient:
             with self._lock:
                 manager = self._via.get(proxy)
                 if manager is None:
-                    manager = self._via[proxy] = urllib3.ProxyManager(proxy, **self._kw)
+                    manager = self._via[proxy] = urllib3.ProxyManager(
+                        proxy, num_pools=self._hosts, **self._pool_kw, **self._tls_kw)
             return manager.urlopen("GET", url, headers=headers, **kw)
         target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         if _UNSAFE.search(target):      # an IRI or a space: percent-encoded, as requests did
@@ -103,14 +104,13 @@ class HttpClient:
         key = (scheme, host, port)
         pool = self._pools.get(key)
         if pool is None:
-            kw: dict[str, Any] = {"maxsize": self._kw["maxsize"], "retries": False}
-            if scheme == "https":
-                kw.update(ca_certs=self._kw["ca_certs"], cert_reqs="CERT_REQUIRED")
-            elif scheme != "http":
+            if scheme not in ("http", "https"):
                 raise urllib3.exceptions.URLSchemeUnknown(scheme)
-            pool = urllib3.connection_from_url(f"{scheme}://{_netloc(host, port)}", **kw)
+            tls = self._tls_kw if scheme == "https" else {}
+            pool = urllib3.connection_from_url(f"{scheme}://{_netloc(host, port)}",
+                                               **self._pool_kw, **tls)
             with self._lock:
-                if len(self._pools) >= self._kw["num_pools"]:
+                if len(self._pools) >= self._hosts:
                     # More hosts than pools kept: start afresh. The dropped pools' idle
                     # sockets close when the last request using them lets go.
                     self._pools.clear()

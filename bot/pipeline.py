@@ -107,8 +107,9 @@ def refresh_feed(ctx: Context, feed: FeedConfig, now: datetime,
     if known is not None and known.complete:
         # The keys read for the parse are every key this feed has recorded, and only this
         # poll (it holds the feed) records more: no second look at the database needed.
-        fresh = [a for a in articles if not a.brief and a.key not in known()]
-        unlisted: set[str] | None = set(known()).difference(listed)
+        recorded = known()
+        fresh = [a for a in articles if not a.brief and a.key not in recorded]
+        unlisted: set[str] | None = set(recorded).difference(listed)
     else:
         unseen = ctx.store.unseen_keys(feed.url, [a.key for a in articles if not a.brief])
         fresh, unlisted = [a for a in articles if a.key in unseen], None

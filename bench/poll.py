@@ -191,9 +191,11 @@ def urls(args: argparse.Namespace) -> list[str]:
             for i in range(args.feeds)]
 
 
-def run_newsbot(args: argparse.Namespace) -> dict[str, object]:
+def newsbot_setup(args: argparse.Namespace) -> tuple[Any, Any, Any, Any]:
+    """A config naming every feed of the farm, a fresh SQLite store, the context, a host
+    limiter and parse workers: (settings, ctx, limiter, pool)."""
     from bot.config import load
-    from bot.poller import HostLimiter, ParsePool, poll_cycle
+    from bot.poller import HostLimiter, ParsePool
     from bot.service import build_context
     from bot.store import Store
 
@@ -205,9 +207,14 @@ def run_newsbot(args: argparse.Namespace) -> dict[str, object]:
     store = Store(settings.database_url.reveal())
     store.migrate()
     store.ensure_feeds((f.url for f in settings.feeds), datetime.now(UTC))
-    ctx = build_context(settings, store)
-    limiter = HostLimiter(settings.polling.per_host)
-    pool = ParsePool(args.processes)
+    return (settings, build_context(settings, store), HostLimiter(settings.polling.per_host),
+            ParsePool(args.processes))
+
+
+def run_newsbot(args: argparse.Namespace) -> dict[str, object]:
+    from bot.poller import poll_cycle
+
+    settings, ctx, limiter, pool = newsbot_setup(args)
     out: dict[str, object] = {}
     warm: list[dict[str, Any]] = []
     for phase in ["cold"] + ["warm"] * args.warm_cycles:

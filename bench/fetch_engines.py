@@ -177,6 +177,11 @@ def cycles(args: argparse.Namespace) -> None:
     """Both variants of `--cycle`, each in a child process against one feed server."""
     import poll
 
+    try:
+        import pycurl  # noqa: F401
+    except ImportError:
+        raise SystemExit("--cycle needs pycurl: pip install pycurl") from None
+
     server = subprocess.Popen([sys.executable, str(ROOT / "bench" / "poll.py"), "--serve",
                                "--feeds", str(args.feeds), "--items", "50",
                                "--hosts", str(args.hosts)], stdout=subprocess.PIPE, text=True)

@@ -31,6 +31,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import os
 import resource
 import statistics
 import subprocess
@@ -190,6 +191,8 @@ def main() -> None:
     ap.add_argument("--variant", choices=["threads", "probe"], help=argparse.SUPPRESS)
     ap.add_argument("--port", type=int, default=0, help=argparse.SUPPRESS)
     args = ap.parse_args()
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"):
+        os.environ.pop(name, None)      # loopback only (the children inherit this)
     if args.cycle:
         return cycles(args)
     if args.variant:

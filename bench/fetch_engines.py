@@ -44,7 +44,9 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))     # poll: the feed farm and its cycles
+sys.path.insert(0, str(ROOT / "bench"))
+
+import poll  # noqa: E402  (the feed farm of bench/poll.py)
 
 from bot.fetch import FetchLimits, fetch, make_session  # noqa: E402
 from bot.models import Fetched, NotModified  # noqa: E402
@@ -122,7 +124,6 @@ def probe_pass(states: list[Any], pycurl: Any) -> set[str]:
 
 
 def run_cycles(args: argparse.Namespace, probe: bool) -> dict[str, object]:
-    import poll
     import pycurl
 
     from bot.poller import poll_cycle
@@ -155,19 +156,12 @@ def run_cycles(args: argparse.Namespace, probe: bool) -> dict[str, object]:
 
 def cycles(args: argparse.Namespace) -> None:
     """Both variants of `--cycle`, each in a child process against one feed server."""
-    import poll
-
     try:
         import pycurl  # noqa: F401
     except ImportError:
         raise SystemExit("--cycle needs pycurl: pip install pycurl") from None
 
-    server = subprocess.Popen([sys.executable, str(ROOT / "bench" / "poll.py"), "--serve",
-                               "--feeds", str(args.feeds), "--items", "50",
-                               "--hosts", str(args.hosts)], stdout=subprocess.PIPE, text=True)
-    try:
-        assert server.stdout is not None
-        port = int(server.stdout.readline())
+    with poll.farm(args.feeds, 50, args.hosts) as port:
         results = {}
         for variant in ("threads", "probe"):
             poll.bump(argparse.Namespace(port=port))
@@ -176,9 +170,6 @@ def cycles(args: argparse.Namespace) -> None:
                                     str(args.hosts)], capture_output=True, text=True,
                                    check=True)
             results[variant] = json.loads(child.stdout.strip().splitlines()[-1])
-    finally:
-        server.terminate()
-        server.wait()
     print(json.dumps(results, indent=2))
 
 
@@ -199,13 +190,8 @@ def main() -> None:
         args.items, args.processes = 50, None
         print(json.dumps(run_cycles(args, probe=args.variant == "probe")))
         return None
-    server = subprocess.Popen([sys.executable, str(ROOT / "bench" / "poll.py"), "--serve",
-                               "--feeds", str(args.feeds), "--items", "20",
-                               "--hosts", str(args.hosts)], stdout=subprocess.PIPE, text=True)
-    try:
-        assert server.stdout is not None
-        port = int(server.stdout.readline())
-        urls = [f"http://127.0.0.{i % args.hosts + 1}:{port}/f{i}.xml" for i in range(args.feeds)]
+    with poll.farm(args.feeds, 20, args.hosts) as args.port:
+        urls = poll.urls(args)
         session, limits = make_session(), FetchLimits()
         etags: dict[str, str] = {}
         for url in urls:
@@ -235,9 +221,6 @@ def main() -> None:
                   file=sys.stderr)
         else:
             rows["CurlMulti, 1 thread"] = measure(curl_multi(urls, etags, pycurl), len(urls))
-    finally:
-        server.terminate()
-        server.wait()
     print(json.dumps(rows, indent=2))
 
 

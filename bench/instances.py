@@ -75,23 +75,12 @@ def main() -> None:
     ap.add_argument("--max-processes", type=int, default=3)
     args = ap.parse_args()
     args.warm = 0.1
-    server = subprocess.Popen([sys.executable, poll.__file__, "--serve", "--feeds",
-                               str(args.feeds), "--items", str(args.items), "--hosts",
-                               str(args.hosts)], stdout=subprocess.PIPE, text=True)
-    try:
-        assert server.stdout is not None
-        args.port = int(server.stdout.readline())
+    with poll.farm(args.feeds, args.items, args.hosts) as args.port:
         tmp = Path(tempfile.mkdtemp(prefix="newsbot-instances-"))
-        feeds = "\n".join(f"  - {u}" for u in poll.urls(args))
-        topics = "\n".join(f"  t{t}: {{terms: [{t}]}}" for t in poll.TERMS)
-        (tmp / "newsbot.yaml").write_text(f'channel: "@bench"\nfeeds:\n{feeds}\n'
-                                          f"topics:\n{topics}\n")
+        poll.write_config(args, tmp)
         print(f"{args.feeds} feeds × {args.items} items, {os.cpu_count()} CPUs, "
               f"PostgreSQL", file=sys.stderr)
         results = [run(n, args, tmp) for n in range(1, args.max_processes + 1)]
-    finally:
-        server.terminate()
-        server.wait()
     print(json.dumps(results, indent=2))
 
 

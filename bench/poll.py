@@ -32,6 +32,8 @@ import tempfile
 import threading
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -135,6 +137,20 @@ def serve(feeds: int, items: int, hosts: int) -> None:
     asyncio.run(main())
 
 
+@contextmanager
+def farm(feeds: int, items: int, hosts: int) -> Iterator[int]:
+    """`serve` in a child process for the length of the block; yields its port."""
+    server = subprocess.Popen([sys.executable, __file__, "--serve", "--feeds", str(feeds),
+                               "--items", str(items), "--hosts", str(hosts)],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert server.stdout is not None
+        yield int(server.stdout.readline())
+    finally:
+        server.terminate()
+        server.wait()
+
+
 # --- measurement -------------------------------------------------------------------------
 
 def _proc_cpu(pid: int) -> float:
@@ -191,6 +207,15 @@ def urls(args: argparse.Namespace) -> list[str]:
             for i in range(args.feeds)]
 
 
+def write_config(args: argparse.Namespace, directory: Path) -> Path:
+    """`directory`/newsbot.yaml: every feed of the farm and one topic per bench term."""
+    feeds = "\n".join(f"  - {u}" for u in urls(args))
+    topics = "\n".join(f"  t{t}: {{terms: [{t}]}}" for t in TERMS)
+    path = directory / "newsbot.yaml"
+    path.write_text(f'channel: "@bench"\nfeeds:\n{feeds}\ntopics:\n{topics}\n')
+    return path
+
+
 def newsbot_setup(args: argparse.Namespace) -> tuple[Any, Any, Any, Any]:
     """A config naming every feed of the farm, a fresh SQLite store, the context, a host
     limiter and parse workers: (settings, ctx, limiter, pool)."""
@@ -200,10 +225,7 @@ def newsbot_setup(args: argparse.Namespace) -> tuple[Any, Any, Any, Any]:
     from bot.store import Store
 
     tmp = Path(tempfile.mkdtemp(prefix="newsbot-bench-"))
-    feeds = "\n".join(f"  - {u}" for u in urls(args))
-    topics = "\n".join(f"  t{t}: {{terms: [{t}]}}" for t in TERMS)
-    (tmp / "newsbot.yaml").write_text(f'channel: "@bench"\nfeeds:\n{feeds}\ntopics:\n{topics}\n')
-    settings = load(tmp / "newsbot.yaml", env={"DATABASE_URL": f"sqlite:///{tmp / 'db'}"})
+    settings = load(write_config(args, tmp), env={"DATABASE_URL": f"sqlite:///{tmp / 'db'}"})
     store = Store(settings.database_url.reveal())
     store.migrate()
     store.ensure_feeds((f.url for f in settings.feeds), datetime.now(UTC))
@@ -286,11 +308,7 @@ def main() -> None:
               "--warm", str(args.warm), "--warm-cycles", str(args.warm_cycles)] + (
                   ["--processes", str(args.processes)]
                                            if args.processes else [])
-    server = subprocess.Popen([sys.executable, __file__, "--serve", *common],
-                              stdout=subprocess.PIPE, text=True, env=env)
-    try:
-        assert server.stdout is not None
-        args.port = int(server.stdout.readline())
+    with farm(args.feeds, args.items, args.hosts) as args.port:
         print(f"{args.feeds} feeds × {args.items} items on {args.hosts} loopback hosts, "
               f"{os.cpu_count()} CPUs", file=sys.stderr)
         results: dict[str, object] = {}
@@ -300,9 +318,6 @@ def main() -> None:
                                     str(args.port), *common], env=env, capture_output=True,
                                    text=True, check=True)
             results.update(json.loads(child.stdout.strip().splitlines()[-1]))
-    finally:
-        server.terminate()
-        server.wait()
     print(json.dumps(results, indent=2))
     cold, warm, naive = (results[k] for k in ("cold", "warm", "naive"))
     assert isinstance(cold, dict) and isinstance(warm, dict) and isinstance(naive, dict)

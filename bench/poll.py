@@ -2,6 +2,7 @@
 
     python bench/poll.py                       # 1,000 feeds × 50 items, 10 hosts
     python bench/poll.py --feeds 200 --items 20
+    python bench/poll.py --engine urllib3      # without the curl engine (bot.poll_mux)
 
 (a) cold: newsbot's polling path (bot.poller.poll_cycle with a ParsePool: fetch → parse in
     worker processes → match → dedupe → record into SQLite; nothing is sent; no feed leases,
@@ -212,7 +213,9 @@ def write_config(args: argparse.Namespace, directory: Path) -> Path:
     feeds = "\n".join(f"  - {u}" for u in urls(args))
     topics = "\n".join(f"  t{t}: {{terms: [{t}]}}" for t in TERMS)
     path = directory / "newsbot.yaml"
-    path.write_text(f'channel: "@bench"\nfeeds:\n{feeds}\ntopics:\n{topics}\n')
+    engine = getattr(args, "engine", "auto")
+    path.write_text(f'channel: "@bench"\npolling: {{http_engine: {engine}}}\nfeeds:\n{feeds}\n'
+                    f'topics:\n{topics}\n')
     return path
 
 
@@ -278,6 +281,14 @@ def run_naive(args: argparse.Namespace) -> dict[str, object]:
     return {"naive": meter.result(items=items, matched=matched)}
 
 
+def _engine() -> str:
+    try:
+        import pycurl
+    except ImportError:
+        return "pycurl not installed: auto is urllib3"
+    return str(pycurl.version.split()[0])
+
+
 def bump(args: argparse.Namespace, every: int = 0) -> None:
     path = f"/_bump?every={every}" if every else "/_reset"
     urllib.request.urlopen(urllib.request.Request(
@@ -293,6 +304,8 @@ def main() -> None:
     ap.add_argument("--warm-cycles", type=int, default=3,
                     help="warm cycles to run (the median by CPU is reported)")
     ap.add_argument("--processes", type=int, default=None, help="parse worker processes")
+    ap.add_argument("--engine", choices=["auto", "curl", "urllib3"], default="auto",
+                    help="polling.http_engine (auto: curl if pycurl is installed)")
     ap.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--mode", choices=["newsbot", "naive"], help=argparse.SUPPRESS)
     ap.add_argument("--port", type=int, default=0, help=argparse.SUPPRESS)
@@ -305,12 +318,14 @@ def main() -> None:
         return None
     env = {**os.environ, "NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1,localhost"}
     common = ["--feeds", str(args.feeds), "--items", str(args.items), "--hosts", str(args.hosts),
-              "--warm", str(args.warm), "--warm-cycles", str(args.warm_cycles)] + (
+              "--warm", str(args.warm), "--warm-cycles", str(args.warm_cycles),
+              "--engine", args.engine] + (
                   ["--processes", str(args.processes)]
                                            if args.processes else [])
     with farm(args.feeds, args.items, args.hosts) as args.port:
         print(f"{args.feeds} feeds × {args.items} items on {args.hosts} loopback hosts, "
-              f"{os.cpu_count()} CPUs", file=sys.stderr)
+              f"{os.cpu_count()} CPUs, polling.http_engine: {args.engine} ({_engine()})",
+              file=sys.stderr)
         results: dict[str, object] = {}
         for mode in ("newsbot", "naive"):
             bump(args)
@@ -322,7 +337,7 @@ def main() -> None:
     cold, warm, naive = (results[k] for k in ("cold", "warm", "naive"))
     assert isinstance(cold, dict) and isinstance(warm, dict) and isinstance(naive, dict)
     print(f"cold wall / naive wall = {cold['wall_s'] / naive['wall_s']:.2f} (target ≤ 0.5)\n"
-          f"warm CPU / cold CPU    = {warm['cpu_s'] / cold['cpu_s']:.2f} (target ≤ 0.10; median "
+          f"warm CPU / cold CPU    = {warm['cpu_s'] / cold['cpu_s']:.3f} (target ≤ 0.10; median "
           f"of {warm['cpu_s_each']} s)\n"
           f"peak RSS cold / warm   = {cold['peak_rss_mb']} / {warm['peak_rss_mb']} MB "
           "(target ≤ 200)")

@@ -41,7 +41,7 @@ TOPIC_KEYS = {"terms", "exclude", "query", "channel"}
 POLLING = {"workers": v.positive_int, "per_host": v.positive_int, "jitter": float,
            "min_interval": v.duration, "max_interval": v.duration, "backoff_max": v.duration,
            "alert_after": v.duration, "max_bytes": v.size, "connect_timeout": float,
-           "read_timeout": float, "total_timeout": float}
+           "read_timeout": float, "total_timeout": float, "http_engine": v.http_engine}
 DELIVERY = {"per_chat_per_minute": v.positive_int, "per_second": v.positive_int,
             "preview": v.boolean, "digest_after": v.positive_int, "quiet_hours": v.quiet_hours,
             "timezone": str, "edit_interval": v.duration, "digests": None,

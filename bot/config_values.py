@@ -98,3 +98,16 @@ def string_list(value: object) -> tuple[str, ...]:
             isinstance(v, str) and v.strip() for v in value):
         raise ValueError(f"expected a list of non-empty strings, got {value!r}")
     return tuple(v.strip() for v in value)
+
+
+def http_engine(value: object) -> str:
+    """How feeds are fetched: `auto` (curl if pycurl is installed), `curl` or `urllib3`."""
+    if value not in ("auto", "curl", "urllib3"):
+        raise ValueError(f"expected auto, curl or urllib3, got {value!r}")
+    if value == "curl":
+        try:
+            import pycurl  # noqa: F401
+        except ImportError:
+            raise ValueError("curl needs pycurl: pip install 'newsbot[curl]', or use "
+                             "auto") from None
+    return str(value)

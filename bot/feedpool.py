@@ -137,6 +137,8 @@ class FeedPool:
     """`feedwork.fetch_parse`, callable the same way: fetches here with `session`, then
     parses a new body in the least busy worker."""
 
+    INLINE_BYTES = 256 * 1024
+
     def __init__(self, processes: int | None = None, threads: int = 2) -> None:
         self.processes = processes or min(os.cpu_count() or 1, 4)
         self.threads = threads
@@ -153,7 +155,13 @@ class FeedPool:
         return fetch_parse(url, **call, parse_with=self._parse)
 
     def _parse(self, result: Fetched, **call: Any) -> FetchParsed:
-        """`parse_fetched` in the least busy worker."""
+        """`parse_fetched` in the least busy worker, or here when it is light: a feed with
+        history (`known` keys: its entries seen before are read briefly) and a body under
+        `INLINE_BYTES`. Such a parse costs about 1.2 ms, and a worker's round trip (pickling,
+        the pipe, waking a thread in each process) about 1 ms more (`python bench/poll.py`);
+        first polls and big bodies, the heavy parses, are what the workers are for."""
+        if call.get("known") and len(result.body) <= self.INLINE_BYTES:
+            return parse_fetched(result, **call)
         url = result.url
         with self._lock:
             for i, w in enumerate(self._workers):

@@ -14,16 +14,23 @@ import logging
 import socket
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from bot import __version__
-from bot.errors import FeedGone, FetchError, FetchTimeout, HTTPStatusError, NetworkError, TooLarge
-from bot.fetch_local import fetch_file, is_local, too_large
-from bot.fetch_messages import deadline_error, parse_retry_after, redact
-from bot.http_client import ACCEPT_ENCODING, HttpClient, Response
+from bot.errors import FetchError, FetchTimeout, NetworkError, TooLarge
+from bot.fetch_local import fetch_file, is_local
+from bot.fetch_messages import (
+    check_status,
+    deadline_error,
+    location,
+    redact,
+    stalled_message,
+    too_large,
+)
+from bot.http_client import ACCEPT_ENCODING, Answer, HttpClient, Outcome, Response
 from bot.models import Fetched, NotModified
 
 log = logging.getLogger(__name__)
@@ -53,19 +60,21 @@ class FetchLimits:
     user_agent: str = USER_AGENT
 
 
-def make_session(pool_size: int = 10) -> HttpClient:
-    """A client whose pools hold `pool_size` connections per host (one per polling worker).
+def make_session(pool_size: int = 10, engine: str = "auto") -> HttpClient:
+    """A client whose pools hold `pool_size` connections per host (one per polling worker),
+    sending through `engine` (`polling.http_engine`: auto, curl or urllib3).
 
     No automatic retries: the scheduler owns retry policy and backoff.
     """
-    return HttpClient(pool_size=pool_size)
+    return HttpClient(pool_size=pool_size, engine=engine)
 
 
 _default_session: HttpClient | None = None
 _default_lock = threading.Lock()
 
 
-def _shared_session() -> HttpClient:
+def shared_session() -> HttpClient:
+    """The client `fetch` uses when given none."""
     global _default_session
     with _default_lock:
         if _default_session is None:
@@ -92,15 +101,40 @@ def fetch(url: str, *, etag: str | None = None, last_modified: str | None = None
     """
     if is_local(url):
         return fetch_file(url, last_modified=last_modified, body_hash=body_hash, limits=limits)
-    headers = {"Accept": FEED_ACCEPT}
+    result = _get(url, _feed_headers(etag, last_modified, limits), limits, session,
+                  conditional=bool(etag or last_modified))
+    if isinstance(result, Fetched) and body_hash and result.body_hash == body_hash:
+        return NotModified(url=result.url, headers=result.headers)
+    return result
+
+
+def send(url: str, *, etag: str | None, last_modified: str | None, limits: FetchLimits,
+         session: HttpClient, engine: Any, done: Callable[[Outcome], object]) -> None:
+    """Start the request `fetch(url, etag=..., last_modified=..., session=session)` sends
+    first, on `engine` (`session.engine()`), without waiting. Its outcome is held in the
+    session, so that `fetch` uses it instead of asking again; `done(outcome)` is then called
+    where the engine runs (`bot.poll_mux`). A local feed is not sent: `done(None)` at once."""
+    if is_local(url):
+        done(None)
+        return
+    headers = _feed_headers(etag, last_modified, limits)
+
+    def finished(outcome: Outcome) -> None:
+        session.hold(url, headers, outcome)
+        done(outcome)
+
+    session.send(url, url, headers, limits, finished, engine)
+
+
+def _feed_headers(etag: str | None, last_modified: str | None,
+                  limits: FetchLimits) -> dict[str, str]:
+    headers = {"Accept": FEED_ACCEPT, "User-Agent": limits.user_agent,
+               "Accept-Encoding": ACCEPT_ENCODING}
     if etag:
         headers["If-None-Match"] = etag
     if last_modified:
         headers["If-Modified-Since"] = last_modified
-    result = _get(url, headers, limits, session, conditional=bool(etag or last_modified))
-    if isinstance(result, Fetched) and body_hash and result.body_hash == body_hash:
-        return NotModified(url=result.url, headers=result.headers)
-    return result
+    return headers
 
 
 def fetch_page(url: str, *, limits: FetchLimits = FetchLimits(),
@@ -109,15 +143,16 @@ def fetch_page(url: str, *, limits: FetchLimits = FetchLimits(),
     if is_local(url):
         result = fetch_file(url, last_modified=None, body_hash=None, limits=limits)
     else:
-        result = _get(url, {"Accept": PAGE_ACCEPT}, limits, session, conditional=False)
+        headers = {"Accept": PAGE_ACCEPT, "User-Agent": limits.user_agent,
+                   "Accept-Encoding": ACCEPT_ENCODING}
+        result = _get(url, headers, limits, session, conditional=False)
     assert isinstance(result, Fetched)  # no validators sent, so no 304 is accepted
     return result
 
 
 def _get(url: str, headers: dict[str, str], limits: FetchLimits,
          session: HttpClient | None, *, conditional: bool) -> Fetched | NotModified:
-    session = session or _shared_session()
-    headers = {**headers, "User-Agent": limits.user_agent, "Accept-Encoding": ACCEPT_ENCODING}
+    session = session or shared_session()
     deadline = time.monotonic() + limits.total_timeout
     current, seen, moved_to, permanent_run = url, [url], None, True
     while True:
@@ -126,77 +161,58 @@ def _get(url: str, headers: dict[str, str], limits: FetchLimits,
             raise deadline_error(url, limits)
         if log.isEnabledFor(logging.DEBUG):
             log.debug("GET %s", redact(current))
-        resp = session.get(url, current, headers, connect=min(limits.connect_timeout, remaining),
-                           read=min(limits.read_timeout, remaining))
-        complete = False        # the whole response was read: the connection can be reused
-        try:
-            status = resp.status
-            if status in _REDIRECTS and resp.headers.get("Location"):
-                target = urljoin(current, _location(resp.headers["Location"]))
-                if urlsplit(target).scheme not in ("http", "https"):
-                    raise NetworkError(url, f"redirected to a non-HTTP URL {redact(target)}; "
-                                            "refusing to follow it, check the feed URL")
-                if target in seen:
-                    chain = " → ".join(redact(u) for u in [*seen, target])
-                    raise NetworkError(url, f"redirect loop ({chain}); the server redirects in "
-                                            "a circle, report it to the site or fix the URL")
-                if len(seen) > limits.max_redirects:
-                    raise NetworkError(url, f"more than {limits.max_redirects} redirects; "
-                                            "use the final URL or raise fetch.max_redirects")
-                permanent_run = permanent_run and status in _PERMANENT
-                if permanent_run:
-                    moved_to = target
-                seen.append(target)
-                current = target
-                continue
-            hdrs = {k.lower(): v for k, v in resp.headers.itermerged()}
-            if status == 304 and conditional:
-                complete = True     # RFC 9110 §15.4.5: a 304 has no content
-                return NotModified(url=current, headers=hdrs)
-            _check_status(url, status, hdrs)
-            body = _read_body(url, resp, limits, deadline)
-            complete = True
-        finally:
-            # Keep-alive: a fully read response's connection goes back to the pool; a partly
-            # read one (redirect body, cap, deadline, error) is closed first, then released.
-            if not complete:
-                resp.close()
-            resp.release_conn()
+        connect, read = min(limits.connect_timeout, remaining), min(limits.read_timeout, remaining)
+        status, hdrs, body = session.get_whole(
+            url, current, headers, limits, connect=connect, read=read, total=remaining,
+        ) or _exchange(url, current, headers, limits, session, connect=connect, read=read,
+                       deadline=deadline)
+        if status in _REDIRECTS and hdrs.get("location"):
+            target = urljoin(current, location(hdrs["location"]))
+            if urlsplit(target).scheme not in ("http", "https"):
+                raise NetworkError(url, f"redirected to a non-HTTP URL {redact(target)}; "
+                                        "refusing to follow it, check the feed URL")
+            if target in seen:
+                chain = " → ".join(redact(u) for u in [*seen, target])
+                raise NetworkError(url, f"redirect loop ({chain}); the server redirects in "
+                                        "a circle, report it to the site or fix the URL")
+            if len(seen) > limits.max_redirects:
+                raise NetworkError(url, f"more than {limits.max_redirects} redirects; "
+                                        "use the final URL or raise fetch.max_redirects")
+            permanent_run = permanent_run and status in _PERMANENT
+            if permanent_run:
+                moved_to = target
+            seen.append(target)
+            current = target
+            continue
+        if status == 304 and conditional:
+            return NotModified(url=current, headers=hdrs)     # RFC 9110 §15.4.5: no content
+        check_status(url, status, hdrs)
         return Fetched(url=current, status=status, body=body, headers=hdrs,
                        etag=hdrs.get("etag"), last_modified=hdrs.get("last-modified"),
                        body_hash=hashlib.sha256(body).hexdigest(), moved_to=moved_to)
 
 
-def _location(value: str) -> str:
-    """http.client reads header bytes as Latin-1; a Location sent as raw UTF-8 (common, if
-    not per RFC 9110 §10.2.2) is turned back into the text meant, as requests did."""
+def _exchange(url: str, current: str, headers: dict[str, str], limits: FetchLimits,
+              session: HttpClient, *, connect: float, read: float, deadline: float) -> Answer:
+    """One request through urllib3: status, lower-cased headers, and the body of a 2xx (a
+    redirect's, a 304's or an error's is not read)."""
+    resp = session.get(url, current, headers, connect=connect, read=read)
+    complete = False        # the whole response was read: the connection can be reused
     try:
-        return value.encode("latin-1").decode("utf-8")
-    except UnicodeError:
-        return value
-
-
-def _check_status(url: str, status: int, headers: Mapping[str, str]) -> None:
-    if 200 <= status < 300:
-        return
-    retry_after = parse_retry_after(headers.get("retry-after"))
-    if status == 410:
-        raise FeedGone(url, status, "410 Gone: the publisher removed this feed; polling stops, "
-                                    "remove it from the config or find its new URL")
-    if status in (429, 503):
-        wait = f"retry after {retry_after:g} s" if retry_after is not None else "back off"
-        raise HTTPStatusError(url, status, f"HTTP {status} (server busy or rate-limiting us); "
-                                           f"{wait}, or poll this feed less often",
-                              retry_after=retry_after)
-    if status in (401, 403):
-        hint = "the feed needs credentials or blocks our User-Agent; check access"
-    elif status == 404:
-        hint = "not found; check the URL or look for the feed's new address"
-    elif status >= 500:
-        hint = "server error; it will be retried with backoff"
-    else:
-        hint = "unexpected status; check the URL"
-    raise HTTPStatusError(url, status, f"HTTP {status}: {hint}", retry_after=retry_after)
+        status = resp.status
+        hdrs = {k.lower(): v for k, v in resp.headers.itermerged()}
+        if not 200 <= status < 300:
+            complete = status == 304
+            return status, hdrs, b""
+        body = _read_body(url, resp, limits, deadline)
+        complete = True
+        return status, hdrs, body
+    finally:
+        # Keep-alive: a fully read response's connection goes back to the pool; a partly
+        # read one (redirect body, cap, deadline, error) is closed first, then released.
+        if not complete:
+            resp.close()
+        resp.release_conn()
 
 
 def _read_body(url: str, resp: Response, limits: FetchLimits, deadline: float) -> bytes:
@@ -242,8 +258,7 @@ def _read_body(url: str, resp: Response, limits: FetchLimits, deadline: float) -
         if fired.is_set():
             raise deadline_error(url, limits) from exc
         if "timed out" in str(exc).lower():
-            raise FetchTimeout(url, f"body stalled for {limits.read_timeout:g} s; the server "
-                                    "is slow, raise polling.read_timeout") from exc
+            raise FetchTimeout(url, stalled_message(limits.read_timeout)) from exc
         if "decod" in type(exc).__name__.lower() or "decod" in str(exc).lower():
             raise FetchError(url, f"body could not be decoded ({exc}); the server sent broken "
                                   "compressed data, report it to the site") from exc

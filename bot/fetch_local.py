@@ -12,6 +12,7 @@ from urllib.parse import unquote, urlsplit
 from urllib.request import url2pathname
 
 from bot.errors import NetworkError, TooLarge
+from bot.fetch_messages import too_large
 from bot.models import Fetched, NotModified
 
 if TYPE_CHECKING:
@@ -53,6 +54,8 @@ def not_newer(mtime: float, last_modified: str) -> bool:
 
 
 def is_local(url: str) -> bool:
+    if url.startswith(("http://", "https://")):     # nearly every feed: no parsing needed
+        return False
     scheme = urlsplit(url).scheme.lower()
     return scheme == "file" or scheme == "" or (len(scheme) == 1 and os.name == "nt")
 
@@ -63,12 +66,3 @@ def local_path(url: str) -> Path:
         return Path(url2pathname(unquote(parts.path)))
     return Path(url)
 
-
-def human(n: int) -> str:
-    mib = n / (1024 * 1024)
-    return f"{mib:g} MB" if mib >= 1 else f"{n:,} bytes"
-
-
-def too_large(limits: FetchLimits, what: str) -> str:
-    return (f"response exceeded {human(limits.max_bytes)} cap ({what}); "
-            "raise polling.max_bytes or check the URL")

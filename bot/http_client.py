@@ -21,6 +21,7 @@ from __future__ import annotations
 import os
 import re
 import threading
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 from urllib.request import getproxies, proxy_bypass
@@ -36,11 +37,19 @@ from urllib3.exceptions import (
 )
 
 from bot.errors import FetchError, FetchTimeout, NetworkError
-from bot.fetch_messages import connection_message, redact, tls_message
+from bot.fetch_messages import (
+    connect_timeout_message,
+    connection_message,
+    read_timeout_message,
+    redact,
+    tls_message,
+)
 
-__all__ = ["ACCEPT_ENCODING", "HttpClient", "Response"]
+__all__ = ["ACCEPT_ENCODING", "Answer", "HttpClient", "Outcome", "Response"]
 
 Response = urllib3.BaseHTTPResponse
+Answer = tuple[int, dict[str, str], bytes]      # status, lower-cased headers, body
+Outcome = Answer | FetchError | None             # None: no answer, send it with `get`
 # Outside printable ASCII (non-ASCII, spaces, controls): percent-encoded (UTF-8) in the
 # request target, RFC 3987 §3.1; what is already %XX or reserved stays as it is.
 _UNSAFE = re.compile(r"[^\x21-\x7e]")
@@ -59,7 +68,10 @@ class HttpClient:
     """Keep-alive pools shared by every polling thread: `pool_size` connections per host,
     for up to `hosts` hosts (beyond that the pools start afresh)."""
 
-    def __init__(self, pool_size: int = 10, hosts: int = 100) -> None:
+    def __init__(self, pool_size: int = 10, hosts: int = 100, engine: str = "auto") -> None:
+        """`engine`: "curl" sends requests through `bot.curl_engine` (needs pycurl, the
+        `curl` extra), "urllib3" through urllib3 only, "auto" through curl if installed."""
+        self._curl = _curl_module(engine)
         self._hosts = hosts
         self._pool_kw: dict[str, Any] = {"maxsize": pool_size, "retries": False}
         self._tls_kw: dict[str, Any] = {"ca_certs": _ca_bundle(), "cert_reqs": "CERT_REQUIRED"}
@@ -68,6 +80,7 @@ class HttpClient:
         self._bypass: dict[str, bool] = {}                   # host -> NO_PROXY says so
         self._pools: dict[tuple[str, str, int | None], urllib3.HTTPConnectionPool] = {}
         self._lock = threading.Lock()
+        self._held: dict[str, tuple[dict[str, str], Outcome]] = {}     # see `hold`
 
     def _proxy_for(self, scheme: str, host: str) -> str | None:
         proxy = self._proxies.get(scheme)
@@ -117,6 +130,68 @@ class HttpClient:
                 pool = self._pools.setdefault(key, pool)
         return pool
 
+    @property
+    def multiplexed(self) -> bool:
+        """Requests can be sent without a thread waiting on each (`send`): curl is in use."""
+        return self._curl is not None
+
+    def engine(self) -> Any:
+        """A `bot.curl_engine.CurlEngine` for `send`, driven by the caller (`multiplexed`)."""
+        return self._curl.CurlEngine(thread=False)
+
+    def send(self, feed_url: str, url: str, headers: dict[str, str], limits: Any,
+             done: Callable[[Outcome], object], engine: Any) -> None:
+        """Start a GET on `engine` without waiting; `done(outcome)` is called where the
+        engine runs, with what `get_whole` would return or raise."""
+        request = self._request(feed_url, url, headers, limits, connect=limits.connect_timeout,
+                                read=limits.read_timeout, total=limits.total_timeout)
+        if request is None:
+            done(None)
+        else:
+            engine.submit(request, done)
+
+    def hold(self, url: str, headers: dict[str, str], outcome: Outcome) -> None:
+        """Keep a `send` outcome: the next `get_whole` of `url` with `headers` returns it
+        (or raises it) without a request."""
+        with self._lock:
+            self._held[url] = (headers, outcome)
+
+    def drop(self, url: str) -> None:
+        with self._lock:
+            self._held.pop(url, None)
+
+    def get_whole(self, feed_url: str, url: str, headers: dict[str, str], limits: Any, *,
+                  connect: float, read: float, total: float) -> Answer | None:
+        """The whole response through the curl engine, if there is one: the body of a 2xx
+        (decoded, under `limits.max_bytes`), none of any other. None: send it with `get`.
+        Raises FetchTimeout or TooLarge (`bot.curl_engine`)."""
+        if self._held:
+            with self._lock:
+                held = self._held.pop(url, None)
+            if held is not None and held[0] == headers:
+                if isinstance(held[1], Exception):
+                    raise held[1]
+                return held[1]
+        request = self._request(feed_url, url, headers, limits, connect=connect, read=read,
+                                total=total)
+        return None if request is None else self._curl.shared_engine().get(request)
+
+    def _request(self, feed_url: str, url: str, headers: dict[str, str], limits: Any, *,
+                 connect: float, read: float, total: float) -> Any:
+        if self._curl is None or not url.startswith(("http://", "https://")):
+            return None
+        proxy = ""
+        if self._proxies or _UNSAFE.search(url):    # else the URL goes as it is, unparsed
+            parts = urlsplit(url)
+            target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+            if _UNSAFE.search(target):
+                target = quote(target, safe=_KEEP)
+            url = f"{parts.scheme}://{parts.netloc}{target}"
+            proxy = self._proxy_for(parts.scheme, parts.hostname or "") or ""
+        return self._curl.Request(feed_url=feed_url, url=url, headers=headers, limits=limits,
+                                  connect=connect, read=read, total=total, proxy=proxy,
+                                  ca_file=self._tls_kw["ca_certs"])
+
     def get(self, feed_url: str, url: str, headers: dict[str, str], *, connect: float,
             read: float) -> Response:
         """One GET of `url` (while fetching `feed_url`, which errors name), body unread.
@@ -133,19 +208,29 @@ class HttpClient:
         except NewConnectionError as exc:     # a subclass of ConnectTimeoutError: first
             raise NetworkError(feed_url, connection_message(url, exc)) from exc
         except ConnectTimeoutError as exc:
-            raise FetchTimeout(feed_url, f"connect timed out after {connect:g} s; the host is "
-                                         "unreachable or slow, check the URL or raise "
-                                         "polling.connect_timeout") from exc
+            raise FetchTimeout(feed_url, connect_timeout_message(connect)) from exc
         except ReadTimeoutError as exc:
-            raise FetchTimeout(feed_url, f"no response within {read:g} s; the server is slow, "
-                                         "raise polling.read_timeout if it is always like "
-                                         "this") from exc
+            raise FetchTimeout(feed_url, read_timeout_message(read)) from exc
         except ValueError as exc:     # urllib3's LocationValueError, or a port that is no number
             raise FetchError(feed_url, f"invalid URL {redact(url)} ({exc}); fix the feed URL "
                                        "in the config, or report the site's broken "
                                        "redirect") from exc
         except (urllib3.exceptions.HTTPError, OSError) as exc:
             raise NetworkError(feed_url, connection_message(url, exc)) from exc
+
+
+def _curl_module(engine: str) -> Any:
+    if engine not in ("auto", "curl", "urllib3"):
+        raise ValueError(f"unknown HTTP engine {engine!r}: auto, curl or urllib3")
+    if engine == "urllib3":
+        return None
+    try:
+        from bot import curl_engine
+    except ImportError:
+        if engine == "curl":
+            raise
+        return None
+    return curl_engine
 
 
 def _netloc(host: str, port: int | None) -> str:

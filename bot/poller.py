@@ -4,6 +4,8 @@ parsing in worker processes, and a detector for our own network being down.
     poll_cycle ─► threads (polling.workers) ─► HostLimiter slot (polling.per_host)
                      └► refresh_feed ─► ctx.fetch_parse ─► ParsePool (bot.feedpool: fetch
                                                            here, parse in processes)
+    poll_cycle with the curl engine ─► bot.poll_mux: this thread sends every request and
+                     handles the 304s; the other answers go to the threads, as above
 
 `refresh_feed` stays the single readable per-feed function; nothing here decides *what*
 to do with a feed, only how many run at once and where the fetch and parse happen. The
@@ -13,6 +15,7 @@ thread keeps its host's slot while a worker process parses for it.
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import threading
 from collections import defaultdict, deque
@@ -24,8 +27,10 @@ from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from bot.feedpool import FeedPool
+from bot.fetch import shared_session
 from bot.models import FeedState, utcnow
 from bot.pipeline import Context, FeedReport, refresh_feed
+from bot.poll_mux import mux_cycle
 from bot.settings import FeedConfig
 
 log = logging.getLogger("newsbot.poller")
@@ -33,6 +38,7 @@ log = logging.getLogger("newsbot.poller")
 ParsePool = FeedPool        # fetch_parse with the parsing in worker processes
 
 
+@functools.lru_cache(maxsize=65536)      # every cycle asks again for the same URLs
 def host_key(url: str) -> str:
     """Politeness is per server: host and port, without userinfo."""
     parts = urlsplit(url)
@@ -123,12 +129,17 @@ def poll_one(ctx: Context, feed: FeedConfig, limiter: HostLimiter,
 def _poll_one(ctx: Context, feed: FeedConfig, limiter: HostLimiter,
               clock: Callable[[], datetime], state: FeedState | None) -> FeedReport:
     with limiter.slot(feed.url):
-        try:
-            return refresh_feed(ctx, feed, clock(), state)
-        except Exception as exc:    # not a FeedError: a bug; the other feeds carry on
-            log.exception("feed %s: unexpected error while polling", feed.url)
-            return FeedReport(url=feed.url, outcome="error",
-                              error=f"internal error: {type(exc).__name__}: {exc}")
+        return _refresh(ctx, feed, clock, state)
+
+
+def _refresh(ctx: Context, feed: FeedConfig, clock: Callable[[], datetime],
+             state: FeedState | None) -> FeedReport:
+    try:
+        return refresh_feed(ctx, feed, clock(), state)
+    except Exception as exc:    # not a FeedError: a bug; the other feeds carry on
+        log.exception("feed %s: unexpected error while polling", feed.url)
+        return FeedReport(url=feed.url, outcome="error",
+                          error=f"internal error: {type(exc).__name__}: {exc}")
 
 
 def poll_cycle(ctx: Context, feeds: Sequence[FeedConfig], *, workers: int,
@@ -143,19 +154,28 @@ def poll_cycle(ctx: Context, feeds: Sequence[FeedConfig], *, workers: int,
     still current when each feed is polled: this process polls each feed once per cycle,
     and a `gate` claim fails for a feed another process polled since the cycle began (the
     claim requires the feed not polled since then, or due: a poll moves next_poll_at on).
-    Each successful poll's feed row is written in batches (`bot.feed_writes`).
+    Each successful poll's feed row is written in batches (`bot.feed_writes`). With a
+    session that multiplexes (`polling.http_engine`: curl), `bot.poll_mux` runs the cycle.
     """
     if parse_pool is not None:
         ctx = replace(ctx, fetch_parse=parse_pool)
     states = {s.url: s for s in ctx.store.feed_states()}
     order = by_host_round_robin(feeds)
     reports: dict[str, FeedReport] = {}
-    with ctx.store.feed_writes.batch(), ThreadPoolExecutor(
-            workers, thread_name_prefix="poll") as pool:
-        futures = {pool.submit(poll_one, ctx, f, limiter, clock, gate, states.get(f.url)): f
-                   for f in order}
-        for fut, feed in futures.items():
-            reports[feed.url] = fut.result()
-            if on_report is not None:
-                on_report(reports[feed.url])
+
+    def report(r: FeedReport) -> None:
+        reports[r.url] = r
+        if on_report is not None:
+            on_report(r)
+
+    with ctx.store.feed_writes.batch():
+        if (ctx.session or shared_session()).multiplexed:
+            mux_cycle(ctx, order, states, workers=workers, per_host=limiter.per_host, gate=gate,
+                      clock=clock, poll=_refresh, report=report, host_key=host_key)
+        else:
+            with ThreadPoolExecutor(workers, thread_name_prefix="poll") as pool:
+                futures = [pool.submit(poll_one, ctx, f, limiter, clock, gate, states.get(f.url))
+                           for f in order]
+                for fut in futures:
+                    report(fut.result())
     return [reports[f.url] for f in feeds]

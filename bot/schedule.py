@@ -13,7 +13,6 @@ The APScheduler wiring that acts on it lives in `bot.service`; the concurrency i
 from __future__ import annotations
 
 import hashlib
-import random
 import re
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
@@ -89,5 +88,5 @@ def jittered(interval: timedelta, fraction: float, seed: str, now: datetime) -> 
     """± fraction of the interval, stable for a given (feed, now): feeds don't fire in
     lockstep, and the decision stays a pure function."""
     digest = hashlib.blake2b(f"{seed}|{now.timestamp()}".encode(), digest_size=8).digest()
-    rng = random.Random(int.from_bytes(digest, "big"))
-    return interval * (1 + rng.uniform(-fraction, fraction))
+    unit = int.from_bytes(digest, "big") / 2**64        # uniform in [0, 1)
+    return interval * (1 + fraction * (2 * unit - 1))

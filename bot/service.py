@@ -46,7 +46,7 @@ def build_context(settings: Settings, store: Store) -> Context:
                          total_timeout=p.total_timeout, max_bytes=p.max_bytes)
     matcher = Matcher([Topic(name=t.name, query=t.query, channel=t.channel)
                        for t in settings.topics])
-    session = make_session(pool_size=p.workers * 2)
+    session = make_session(pool_size=p.workers * 2, engine=p.http_engine)
     articles = (ArticleFetcher(limits, session) if any(f.fetch_article for f in settings.feeds)
                 else None)
     # "Every feed failing at once" needs a few feeds to tell us from them.

@@ -65,6 +65,7 @@ class PollingSettings:
     connect_timeout: float = 10.0
     read_timeout: float = 30.0
     total_timeout: float = 60.0
+    http_engine: str = "auto"           # auto | curl | urllib3 (bot.http_client)
 
 
 @dataclass(frozen=True)

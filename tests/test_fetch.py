@@ -19,8 +19,19 @@ from pathlib import Path
 
 import pytest
 
-from bot.errors import FeedGone, FetchError, FetchTimeout, HTTPStatusError, NetworkError, TooLarge
-from bot.fetch import FetchLimits, fetch, fetch_page, make_session, parse_retry_after, redact
+import bot.fetch
+from bot.config import load
+from bot.errors import (
+    ConfigError,
+    FeedGone,
+    FetchError,
+    FetchTimeout,
+    HTTPStatusError,
+    NetworkError,
+    TooLarge,
+)
+from bot.fetch import FetchLimits, fetch, fetch_page, make_session
+from bot.fetch_messages import parse_retry_after, redact
 from bot.http_client import HttpClient
 from bot.models import Fetched, NotModified
 from tests.fakes.feed_server import FeedServer
@@ -29,6 +40,21 @@ RSS = (b'<?xml version="1.0" encoding="utf-8"?>\n<rss version="2.0"><channel><ti
        b"<item><title>One</title><link>https://example.org/1</link></item></channel></rss>")
 FAST = FetchLimits(connect_timeout=2, read_timeout=2, total_timeout=5)
 MB = 1024 * 1024
+try:
+    import pycurl  # noqa: F401
+    HAVE_CURL = True
+except ImportError:
+    HAVE_CURL = False
+ENGINES = ["urllib3", pytest.param("curl", marks=pytest.mark.skipif(
+    not HAVE_CURL, reason="pycurl is not installed (pip install 'newsbot[curl]')"))]
+
+
+@pytest.fixture(autouse=True, params=ENGINES)
+def engine(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every test here runs through both HTTP engines (bot.http_client): a fetch without a
+    session of its own uses the shared one, made here for the engine."""
+    monkeypatch.setattr(bot.fetch, "_default_session", make_session(engine=request.param))
+    return str(request.param)
 
 
 # --- conditional GET (RFC 9110 §13.1) ------------------------------------------------------
@@ -296,7 +322,7 @@ def test_self_signed_certificate_is_a_clear_network_error(tmp_path):
     assert url in str(caught.value) and "self-signed" in str(caught.value)
 
 
-def test_a_private_ca_named_by_ssl_cert_file_is_trusted(tmp_path, monkeypatch):
+def test_a_private_ca_named_by_ssl_cert_file_is_trusted(tmp_path, monkeypatch, engine):
     cert, key = _self_signed(tmp_path)
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert, key)
@@ -305,7 +331,7 @@ def test_a_private_ca_named_by_ssl_cert_file_is_trusted(tmp_path, monkeypatch):
     monkeypatch.setenv("SSL_CERT_FILE", str(cert))
     with FeedServer(ssl_context=context) as server:
         url = server.set_feed("/private-ca.xml", RSS)
-        result = fetch(url, limits=FAST, session=make_session())
+        result = fetch(url, limits=FAST, session=make_session(engine=engine))
     assert isinstance(result, Fetched) and result.body == RSS
 
 
@@ -347,9 +373,9 @@ def test_fetch_page_returns_html_without_conditional_headers(feed_server):
     assert "text/html" in sent["accept"] and "if-none-match" not in sent
 
 
-def test_shared_session_polls_concurrently_without_pool_warnings(feed_server, caplog):
+def test_shared_session_polls_concurrently_without_pool_warnings(feed_server, caplog, engine):
     urls = [feed_server.set_feed(f"/f{i}.xml", RSS, delay=0.2) for i in range(8)]
-    session = make_session(pool_size=8)
+    session = make_session(pool_size=8, engine=engine)
     with caplog.at_level(logging.WARNING, logger="urllib3"), ThreadPoolExecutor(8) as pool:
         results = list(pool.map(lambda u: fetch(u, limits=FAST, session=session), urls * 2))
     assert all(isinstance(r, Fetched) for r in results)
@@ -382,7 +408,8 @@ def test_credentials_in_the_feed_url_are_sent_as_basic_auth(feed_server: FeedSer
     assert sent["authorization"] == "Basic cmVhZGVyOnNAZmU="      # reader:s@fe
 
 
-def test_feeds_go_through_the_proxy_the_environment_names(monkeypatch, feed_server: FeedServer):
+def test_feeds_go_through_the_proxy_the_environment_names(monkeypatch, feed_server: FeedServer,
+                                                          engine: str):
     # The feed server stands in for the proxy: a proxied request arrives in absolute form.
     direct = feed_server.set_feed("/direct.xml", RSS)
     feed_server.set_feed("/via-proxy.xml", RSS)
@@ -390,7 +417,7 @@ def test_feeds_go_through_the_proxy_the_environment_names(monkeypatch, feed_serv
         monkeypatch.setenv(name, feed_server.base_url)
     for name in ("NO_PROXY", "no_proxy"):
         monkeypatch.setenv(name, "127.0.0.1")
-    client = make_session()
+    client = make_session(engine=engine)
     assert isinstance(fetch(direct, limits=FAST, session=client), Fetched)     # NO_PROXY
     result = fetch("http://feeds.example/via-proxy.xml", limits=FAST, session=client)
     assert isinstance(result, Fetched) and result.body == RSS
@@ -398,9 +425,9 @@ def test_feeds_go_through_the_proxy_the_environment_names(monkeypatch, feed_serv
     assert feed_server.requests_for("/direct.xml")[0].host.startswith("127.0.0.1:")
 
 
-def test_more_hosts_than_pools_kept_still_fetch(feed_server: FeedServer):
+def test_more_hosts_than_pools_kept_still_fetch(feed_server: FeedServer, engine: str):
     url = feed_server.set_feed("/hosts.xml", RSS)
-    client = HttpClient(pool_size=2, hosts=1)
+    client = HttpClient(pool_size=2, hosts=1, engine=engine)
     for host in ["127.0.0.1", "localhost"] * 3:
         assert isinstance(fetch(url.replace("127.0.0.1", host), limits=FAST, session=client),
                           Fetched)
@@ -432,3 +459,34 @@ def test_a_redirect_location_sent_as_raw_utf8_is_followed(feed_server: FeedServe
     url = feed_server.set_redirect("/old.xml", "/архив.xml".encode().decode("latin-1"), 302)
     result = fetch(url, limits=FAST)
     assert isinstance(result, Fetched) and result.body == RSS
+
+
+# --- the HTTP engines: urllib3, or libcurl's multi interface (bot.curl_engine) -------------
+
+def test_silence_after_the_first_body_bytes_hits_the_read_timeout(feed_server: FeedServer):
+    # Headers and 64 bytes at once, then nothing for 3 s: the stall, not the deadline, cuts it.
+    url = feed_server.set_feed("/stalls.xml", RSS, mode="drip", delay=3, piece=64)
+    started = time.perf_counter()
+    with pytest.raises(FetchTimeout, match=r"body stalled for 0\.5 s"):
+        fetch(url, limits=FetchLimits(read_timeout=0.5, total_timeout=5))
+    assert time.perf_counter() - started < 1.0
+
+
+def test_an_error_status_does_not_read_the_error_page(feed_server: FeedServer):
+    url = feed_server.set_status("/big-error.xml", 500, body=b"x" * (2 * MB))
+    with pytest.raises(HTTPStatusError, match="HTTP 500"):
+        fetch(url, limits=FetchLimits(max_bytes=MB))       # not TooLarge: the body is skipped
+
+
+@pytest.mark.parametrize("value", ["fast", "CURL", ""])
+def test_an_unknown_http_engine_is_refused_naming_the_key(tmp_path, value: str):
+    path = tmp_path / "newsbot.yaml"
+    path.write_text(f"channel: '@watch'\npolling: {{http_engine: '{value}'}}\n"
+                    "feeds: [{url: 'https://example.org/feed'}]\n"
+                    "topics: {t: {terms: [summit]}}\n")
+    with pytest.raises(ConfigError, match=r"polling\.http_engine") as caught:
+        load(path, env={})
+    assert "auto, curl or urllib3" in str(caught.value)
+    with pytest.raises(ValueError, match="unknown HTTP engine"):
+        HttpClient(engine=value)
+

@@ -4,6 +4,7 @@ cases are in test_fetch.py / test_parse.py; here we check what the poller makes 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import ssl
 import subprocess
@@ -28,6 +29,22 @@ from tests.feedgen import Item, rss
 from tests.test_fetch import _self_signed
 
 NOW = datetime.now(UTC)
+ENGINE = {"name": "auto"}       # polling.http_engine for the configs below: see `http_engine`
+try:
+    import pycurl  # noqa: F401
+    HAVE_CURL = True
+except ImportError:
+    HAVE_CURL = False
+
+
+@pytest.fixture(autouse=True, params=["urllib3", pytest.param("curl", marks=pytest.mark.skipif(
+    not HAVE_CURL, reason="pycurl is not installed (pip install 'newsbot[curl]')"))])
+def http_engine(request: pytest.FixtureRequest) -> Iterator[str]:
+    """Every test here polls through both engines: threads fetching with urllib3, and one
+    thread sending every request through libcurl (bot.poll_mux)."""
+    ENGINE["name"] = request.param
+    yield request.param
+    ENGINE["name"] = "auto"
 
 
 def story(n: int, title: str = "Leaders agree to a summit") -> Item:
@@ -60,7 +77,8 @@ def write_config(tmp: Path, urls: list[str], extra: str = "") -> Path:
     path = tmp / "newsbot.yaml"
     path.write_text(f"""channel: "@watch"
 defaults: {{every: 10m}}
-polling: {{total_timeout: 2, read_timeout: 1, connect_timeout: 1, max_bytes: 1MB}}
+polling: {{total_timeout: 2, read_timeout: 1, connect_timeout: 1, max_bytes: 1MB,
+          http_engine: {ENGINE["name"]}}}
 feeds:
 {feeds}
 topics:
@@ -258,6 +276,60 @@ def test_per_host_limit_holds_across_workers(feed_server: FeedServer, tmp_path: 
     settings, ctx = setup(tmp_path, urls)
     poll(settings, ctx)
     assert feed_server.peak_concurrency() <= 2
+
+
+def test_each_feed_is_asked_once_per_cycle_whatever_it_answers(
+        feed_server: FeedServer, tmp_path: Path) -> None:
+    # With curl, the cycle's thread sends the requests and a polling thread then takes the
+    # held answer (a 200, an error): neither asks the server a second time.
+    paths = {"/changing.xml": "ok", "/same.xml": "not_modified", "/broken.xml": "error",
+             "/missing.xml": "error", "/busy.xml": "error"}
+    feed_server.set_feed("/changing.xml", good_feed(1))
+    feed_server.set_feed("/same.xml", good_feed(2))
+    feed_server.set_feed("/broken.xml", b"<html><body>Not a feed</body></html>", "text/html")
+    feed_server.set_status("/missing.xml", 404)
+    feed_server.set_status("/busy.xml", 503, retry_after="1")
+    settings, ctx = setup(tmp_path, [feed_server.url(p) for p in paths])
+    poll(settings, ctx)
+    feed_server.add_item("/changing.xml", "<item><title>Summit news</title><guid>new-1</guid>"
+                                          "<link>https://news.example/new-1</link></item>")
+    second = poll(settings, ctx)
+    for path, outcome in paths.items():
+        assert second[feed_server.url(path)].outcome == outcome, path  # type: ignore[attr-defined]
+        assert len(feed_server.requests_for(path)) == 2, path
+    assert second[feed_server.url("/changing.xml")].new == 1  # type: ignore[attr-defined]
+
+
+def test_a_feed_another_process_holds_is_not_asked(
+        feed_server: FeedServer, tmp_path: Path) -> None:
+    mine, theirs = feed_server.set_feed("/mine.xml", good_feed(1)), \
+        feed_server.set_feed("/theirs.xml", good_feed(2))
+    settings, ctx = setup(tmp_path, [mine, theirs])
+
+    @contextlib.contextmanager
+    def gate(url: str) -> Iterator[bool]:      # a feed lease (bot.service): theirs is taken
+        yield url == mine
+
+    reports = {r.url: r for r in poll_cycle(ctx, settings.feeds, workers=4,
+                                             limiter=HostLimiter(2), gate=gate)}
+    assert reports[mine].outcome == "ok" and reports[theirs].outcome == "skipped"
+    assert len(feed_server.requests_for("/mine.xml")) == 1
+    assert feed_server.requests_for("/theirs.xml") == []
+
+
+@pytest.mark.timeout(30)
+def test_a_cycle_where_other_processes_hold_every_feed_ends(
+        feed_server: FeedServer, tmp_path: Path) -> None:
+    urls = [feed_server.set_feed(f"/held{i}.xml", good_feed(i)) for i in range(5)]
+    settings, ctx = setup(tmp_path, urls)
+
+    @contextlib.contextmanager
+    def gate(url: str) -> Iterator[bool]:
+        yield url == urls[-1]       # only the last of one host's feeds is ours
+
+    reports = poll_cycle(ctx, settings.feeds, workers=2, limiter=HostLimiter(1), gate=gate)
+    assert [r.outcome for r in reports] == ["skipped"] * 4 + ["ok"]
+    assert sum(len(feed_server.requests_for(f"/held{i}.xml")) for i in range(5)) == 1
 
 
 def test_every_auto_follows_the_publishing_rate(feed_server: FeedServer, tmp_path: Path) -> None:

@@ -173,17 +173,20 @@ class CurlEngine:
 
     def _cut_stalled(self) -> None:
         """urllib3's read timeout, rather than libcurl's LOW_SPEED in whole seconds: nothing
-        received for `read` seconds once connected. Header lines are counted only when the
-        clock runs out (they are collected without a Python call), so silence right after
-        the headers is cut between one and two `read`s; after a body byte, at one."""
+        received for `read` seconds once the request is sent (a new or a reused connection:
+        PRETRANSFER_TIME is set; before that the connect timeout governs). Header lines are
+        counted only when the clock runs out (they are collected without a Python call), so
+        silence right after the headers is cut between one and two `read`s; after a body
+        byte, at one."""
         now = time.monotonic()
         for curl, request in list(self._running.items()):
             if now < request.active + request.read:
                 continue
-            if len(request.header_lines) != request.seen:
-                request.seen, request.active = len(request.header_lines), now
-            elif curl.getinfo(pycurl.CONNECT_TIME) > 0:
+            if len(request.header_lines) == request.seen and \
+                    curl.getinfo(pycurl.PRETRANSFER_TIME) > 0:
                 self._finish(curl, pycurl.E_OPERATION_TIMEDOUT, "stalled")
+            else:       # progress, or still connecting: the clock starts again
+                request.seen, request.active = len(request.header_lines), now
 
     def _finish(self, curl: Any, code: int | None, message: str) -> None:
         request = self._running.pop(curl)

@@ -25,13 +25,12 @@ from bot.fetch_messages import (
     stalled_message,
     too_large,
 )
+from bot.http_client import Answer
 
 if TYPE_CHECKING:
     from bot.fetch import FetchLimits
 
 __all__ = ["Answer", "Request", "answer", "configure", "head", "tell"]
-
-Answer = tuple[int, dict[str, str], bytes]      # status, lower-cased headers, body
 
 
 @dataclass

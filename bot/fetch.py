@@ -1,7 +1,8 @@
 """Fetch feed bytes safely: conditional GET, size cap, deadlines, manual redirects.
 
-The network goes through `bot.http_client` (urllib3 pools, proxies, CA bundle, its errors
-mapped to ours); this module owns the protocol. Every outcome is a `Fetched`, a
+The network goes through `bot.http_client` (urllib3 pools, or libcurl through
+`bot.curl_engine`; proxies, CA bundle, their errors mapped to ours); this module owns the
+protocol, the same whichever engine answered. Every outcome is a `Fetched`, a
 `NotModified` or a `FetchError` subclass whose message names the URL and says what
 the operator can do. Nothing here parses XML: see `bot.parse`.
 """

@@ -14,6 +14,11 @@ talks to urllib3 directly and keeps what requests gave for free:
 - `https://user:pw@host/feed` sent as HTTP Basic auth;
 - gzip/deflate accepted (and decoded by `fetch._read_body` under the size cap);
 - no retries and no redirects here: the scheduler owns retrying, `fetch` owns redirects.
+
+With pycurl installed (the `curl` extra) and `engine` "auto" or "curl", `get_whole` sends
+a request through libcurl (`bot.curl_engine`) with the same proxy, CA bundle and userinfo,
+and `get` (urllib3) is only the fallback for what that engine leaves to it; `send` and
+`hold` let a poll cycle send every feed's request from one thread (`bot.poll_mux`).
 """
 
 from __future__ import annotations

@@ -14,6 +14,7 @@ import bot.fetch
 from bot.curl_engine import CurlEngine, Request
 from bot.curl_request import head
 from bot.fetch import FetchLimits, fetch, make_session
+from bot.http_client import HttpClient, Outcome
 from bot.models import Fetched
 from tests.fakes.feed_server import FeedServer
 
@@ -38,19 +39,26 @@ def test_the_last_response_head_is_read(lines: list[bytes], status: int,
     assert head(lines) == (status, headers)
 
 
-def test_a_multiplexed_session_answers_a_sent_request_from_what_it_holds(
-        feed_server: FeedServer) -> None:
-    """`fetch.send` starts a feed's request on an engine the caller drives (bot.poll_mux);
-    the `fetch` that follows takes the held answer and asks the server nothing more."""
-    url = feed_server.set_feed("/held.xml", RSS)
-    session = make_session(engine="curl")
+def send_and_drive(url: str, session: HttpClient) -> Outcome:
+    """`fetch.send` on an engine driven here, as `bot.poll_mux` drives it; its outcome."""
     driver, outcomes = session.engine(), []
     bot.fetch.send(url, etag=None, last_modified=None, limits=FAST, session=session,
                    engine=driver, done=outcomes.append)
     while not outcomes:
         driver.step()
     driver.close()
-    assert outcomes[0][0] == 200 and outcomes[0][2] == RSS
+    return outcomes[0]
+
+
+def test_a_multiplexed_session_answers_a_sent_request_from_what_it_holds(
+        feed_server: FeedServer) -> None:
+    """`fetch.send` starts a feed's request on an engine the caller drives (bot.poll_mux);
+    the `fetch` that follows takes the held answer and asks the server nothing more."""
+    url = feed_server.set_feed("/held.xml", RSS)
+    session = make_session(engine="curl")
+    outcome = send_and_drive(url, session)
+    assert outcome is not None and not isinstance(outcome, Exception)
+    assert outcome[0] == 200 and outcome[2] == RSS
     result = fetch(url, limits=FAST, session=session)
     assert isinstance(result, Fetched) and result.body == RSS
     assert len(feed_server.requests_for("/held.xml")) == 1
@@ -61,12 +69,7 @@ def test_a_multiplexed_session_answers_a_sent_request_from_what_it_holds(
 def test_a_held_answer_is_only_for_the_same_request(feed_server: FeedServer) -> None:
     url = feed_server.set_feed("/validators.xml", RSS)
     session = make_session(engine="curl")
-    driver, outcomes = session.engine(), []
-    bot.fetch.send(url, etag=None, last_modified=None, limits=FAST, session=session,
-                   engine=driver, done=outcomes.append)
-    while not outcomes:
-        driver.step()
-    driver.close()
+    send_and_drive(url, session)
     # Other validators, another request: the held (unconditional) answer is not used.
     assert isinstance(fetch(url, etag='"other"', limits=FAST, session=session), Fetched)
     assert len(feed_server.requests_for("/validators.xml")) == 2

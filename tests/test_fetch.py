@@ -472,6 +472,18 @@ def test_silence_after_the_first_body_bytes_hits_the_read_timeout(feed_server: F
     assert time.perf_counter() - started < 1.0
 
 
+def test_a_silent_server_on_a_kept_alive_connection_hits_the_read_timeout(
+        feed_server: FeedServer, engine: str):
+    fast = feed_server.set_feed("/first.xml", RSS)
+    silent = feed_server.set_feed("/silent-later.xml", RSS, delay=1.0)
+    session = make_session(engine=engine)
+    assert isinstance(fetch(fast, limits=FAST, session=session), Fetched)   # connection kept
+    started = time.perf_counter()
+    with pytest.raises(FetchTimeout, match="read_timeout"):
+        fetch(silent, limits=FetchLimits(read_timeout=0.3, total_timeout=5), session=session)
+    assert time.perf_counter() - started < 0.9
+
+
 def test_an_error_status_does_not_read_the_error_page(feed_server: FeedServer):
     url = feed_server.set_status("/big-error.xml", 500, body=b"x" * (2 * MB))
     with pytest.raises(HTTPStatusError, match="HTTP 500"):

@@ -88,8 +88,9 @@ def parse(body: bytes, headers: Mapping[str, str], url: str, *,
     `ParsedFeed.bozo` set to a short reason. Articles come back in feed order.
 
     `known`: article keys the caller has already recorded. An entry whose GUID gives one of
-    them comes back `brief` (key, GUID and date only), skipping most of the per-entry work,
-    except among the first `FULL_ENTRIES`, which boilerplate detection reads.
+    them comes back `brief` (key, GUID and date only), skipping most of the per-entry work;
+    among the first `FULL_ENTRIES`, which boilerplate detection reads, with its summary too
+    (and then not `brief`), but still without its title and link.
     """
     if not body.strip():
         raise NotAFeed(url, "empty response; the server sent no content, check the URL")
@@ -184,19 +185,23 @@ def _articles(entries: list[Any], url: str, source: str,
         # DeprecationWarning; plain lookups keep the two apart.
         get = dict.get if isinstance(e, dict) else type(e).get
         published = _when(get(e, "published_parsed") or get(e, "updated_parsed"))
-        if guid and known and n >= FULL_ENTRIES:
+        if guid and known:
             key = article_key(url, guid, None, "", None)    # a GUID alone decides the key
             if key in known:
                 if key not in seen:
                     seen.add(key)
+                    # Among the newest FULL_ENTRIES, its summary is kept for boilerplate
+                    # detection (it is not brief there); its title and link, never used
+                    # for an item seen before, are not worked out.
+                    window = n < FULL_ENTRIES
                     out.append(Article(key=key, feed_url=url, source=source, title="",
-                                       link=None, guid=guid, summary_html="",
-                                       published=published, brief=True))
+                                       link=None, guid=guid,
+                                       summary_html=_summary(e) if window else "",
+                                       published=published, brief=not window))
                 continue
         title = _plain(e.get("title", ""), e.get("title_detail"))
         link = _absolute(url, e.get("link"))
-        summary = _demoronize(max([c.get("value") or "" for c in e.get("content") or []]
-                                  + [e.get("summary") or ""], key=len))
+        summary = _summary(e)
         if not (title or link or summary.strip()):
             continue
         # With no title, the start of the text stands in so such entries stay distinct.
@@ -208,6 +213,12 @@ def _articles(entries: list[Any], url: str, source: str,
         out.append(Article(key=key, feed_url=url, source=source, title=title, link=link,
                            guid=guid, summary_html=summary, published=published))
     return out
+
+
+def _summary(entry: Any) -> str:
+    """The entry's longest text: its content, or its summary."""
+    return _demoronize(max([c.get("value") or "" for c in entry.get("content") or []]
+                           + [entry.get("summary") or ""], key=len))
 
 
 def _plain(text: str, detail: Mapping[str, Any] | None) -> str:

@@ -190,7 +190,8 @@ class CurlEngine:
 
     def _finish(self, curl: Any, code: int | None, message: str) -> None:
         request = self._running.pop(curl)
-        request.status, request.response_headers = head(request.header_lines)
+        if not request.status:      # else read at the first body byte, all headers in then
+            request.status, request.response_headers = head(request.header_lines)
         self._multi.remove_handle(curl)
         self._idle.append(curl)     # every option is set again for its next request
         try:

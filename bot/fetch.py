@@ -127,10 +127,14 @@ def send(url: str, *, etag: str | None, last_modified: str | None, limits: Fetch
     session.send(url, url, headers, limits, finished, engine)
 
 
+def _headers(accept: str, limits: FetchLimits) -> dict[str, str]:
+    return {"Accept": accept, "User-Agent": limits.user_agent,
+            "Accept-Encoding": ACCEPT_ENCODING}
+
+
 def _feed_headers(etag: str | None, last_modified: str | None,
                   limits: FetchLimits) -> dict[str, str]:
-    headers = {"Accept": FEED_ACCEPT, "User-Agent": limits.user_agent,
-               "Accept-Encoding": ACCEPT_ENCODING}
+    headers = _headers(FEED_ACCEPT, limits)
     if etag:
         headers["If-None-Match"] = etag
     if last_modified:
@@ -144,9 +148,7 @@ def fetch_page(url: str, *, limits: FetchLimits = FetchLimits(),
     if is_local(url):
         result = fetch_file(url, last_modified=None, body_hash=None, limits=limits)
     else:
-        headers = {"Accept": PAGE_ACCEPT, "User-Agent": limits.user_agent,
-                   "Accept-Encoding": ACCEPT_ENCODING}
-        result = _get(url, headers, limits, session, conditional=False)
+        result = _get(url, _headers(PAGE_ACCEPT, limits), limits, session, conditional=False)
     assert isinstance(result, Fetched)  # no validators sent, so no 304 is accepted
     return result
 

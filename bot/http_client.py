@@ -28,7 +28,7 @@ import re
 import threading
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import quote, unquote, urlsplit
+from urllib.parse import SplitResult, quote, unquote, urlsplit
 from urllib.request import getproxies, proxy_bypass
 
 import certifi
@@ -110,11 +110,8 @@ class HttpClient:
                     manager = self._via[proxy] = urllib3.ProxyManager(
                         proxy, num_pools=self._hosts, **self._pool_kw, **self._tls_kw)
             return manager.urlopen("GET", url, headers=headers, **kw)
-        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-        if _UNSAFE.search(target):      # an IRI or a space: percent-encoded, as requests did
-            target = quote(target, safe=_KEEP)
         return self._pool(parts.scheme, parts.hostname or "", parts.port).urlopen(
-            "GET", target, headers=headers, **kw)
+            "GET", _target(parts), headers=headers, **kw)
 
     def _pool(self, scheme: str, host: str, port: int | None) -> urllib3.HTTPConnectionPool:
         """The host's own pool, kept here: PoolManager.urlopen re-parses the URL and builds a
@@ -188,10 +185,7 @@ class HttpClient:
         proxy = ""
         if self._proxies or _UNSAFE.search(url):    # else the URL goes as it is, unparsed
             parts = urlsplit(url)
-            target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-            if _UNSAFE.search(target):
-                target = quote(target, safe=_KEEP)
-            url = f"{parts.scheme}://{parts.netloc}{target}"
+            url = f"{parts.scheme}://{parts.netloc}{_target(parts)}"
             proxy = self._proxy_for(parts.scheme, parts.hostname or "") or ""
         return self._curl.Request(feed_url=feed_url, url=url, headers=headers, limits=limits,
                                   connect=connect, read=read, total=total, proxy=proxy,
@@ -222,6 +216,13 @@ class HttpClient:
                                        "redirect") from exc
         except (urllib3.exceptions.HTTPError, OSError) as exc:
             raise NetworkError(feed_url, connection_message(url, exc)) from exc
+
+
+def _target(parts: SplitResult) -> str:
+    """The request target: path and query, an IRI or a space percent-encoded (as requests
+    did)."""
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    return quote(target, safe=_KEEP) if _UNSAFE.search(target) else target
 
 
 def _curl_module(engine: str) -> Any:

@@ -40,7 +40,7 @@ Poll = Callable[[Context, FeedConfig, Callable[[], datetime], FeedState | None],
 class MuxCycle:
     """One cycle's bookkeeping; `run` returns when every feed has its report."""
 
-    def __init__(self, ctx: Context, order: Sequence[FeedConfig], states: dict[str, FeedState],
+    def __init__(self, ctx: Context, feeds: Sequence[FeedConfig], states: dict[str, FeedState],
                  *, workers: int, per_host: int, gate: Gate | None,
                  clock: Callable[[], datetime], poll: Poll,
                  report: Callable[[FeedReport], object], host_key: Callable[[str], str]) -> None:
@@ -50,7 +50,7 @@ class MuxCycle:
         self.engine = self.session.engine()
         self.host_key = host_key
         self.waiting: dict[str, deque[FeedConfig]] = {}
-        for feed in order:
+        for feed in feeds:
             self.waiting.setdefault(host_key(feed.url), deque()).append(feed)
         self.busy: Counter[str] = Counter()
         self.claims: dict[str, tuple[AbstractContextManager[bool], str]] = {}
@@ -135,12 +135,12 @@ class MuxCycle:
         gate.__exit__(None, None, None)
 
 
-def mux_cycle(ctx: Context, order: Sequence[FeedConfig], states: dict[str, FeedState], *,
+def mux_cycle(ctx: Context, feeds: Sequence[FeedConfig], states: dict[str, FeedState], *,
               workers: int, per_host: int, gate: Gate | None, clock: Callable[[], datetime],
               poll: Poll, report: Callable[[FeedReport], object],
               host_key: Callable[[str], str]) -> None:
-    """Poll every feed of `order` once (see the module docstring); `report` gets each
+    """Poll every feed of `feeds` once (see the module docstring); `report` gets each
     feed's report, in this thread, as it is done."""
-    MuxCycle(ctx, order, states, workers=workers, per_host=per_host, gate=gate, clock=clock,
+    MuxCycle(ctx, feeds, states, workers=workers, per_host=per_host, gate=gate, clock=clock,
              poll=poll, report=report, host_key=host_key).run()
 

@@ -160,7 +160,6 @@ def poll_cycle(ctx: Context, feeds: Sequence[FeedConfig], *, workers: int,
     if parse_pool is not None:
         ctx = replace(ctx, fetch_parse=parse_pool)
     states = {s.url: s for s in ctx.store.feed_states()}
-    order = by_host_round_robin(feeds)
     reports: dict[str, FeedReport] = {}
 
     def report(r: FeedReport) -> None:
@@ -170,12 +169,12 @@ def poll_cycle(ctx: Context, feeds: Sequence[FeedConfig], *, workers: int,
 
     with ctx.store.feed_writes.batch():
         if (ctx.session or shared_session()).multiplexed:
-            mux_cycle(ctx, order, states, workers=workers, per_host=limiter.per_host, gate=gate,
+            mux_cycle(ctx, feeds, states, workers=workers, per_host=limiter.per_host, gate=gate,
                       clock=clock, poll=_refresh, report=report, host_key=host_key)
         else:
             with ThreadPoolExecutor(workers, thread_name_prefix="poll") as pool:
                 futures = [pool.submit(poll_one, ctx, f, limiter, clock, gate, states.get(f.url))
-                           for f in order]
+                           for f in by_host_round_robin(feeds)]
                 for fut in futures:
                     report(fut.result())
     return [reports[f.url] for f in feeds]

@@ -22,6 +22,16 @@ os.environ.setdefault("NO_PROXY", "127.0.0.1,localhost")
 os.environ["no_proxy"] = os.environ["NO_PROXY"]
 
 
+try:
+    import pycurl  # noqa: F401
+    HAVE_CURL = True
+except ImportError:
+    HAVE_CURL = False
+# Both HTTP engines (polling.http_engine), for tests that run every case through each.
+HTTP_ENGINES = ["urllib3", pytest.param("curl", marks=pytest.mark.skipif(
+    not HAVE_CURL, reason="pycurl is not installed (pip install 'newsbot[curl]')"))]
+
+
 def need_shared(*parts: str) -> Path:
     """The path under ../shared, or skip: a user's own clone has no ../shared."""
     path = SHARED.joinpath(*parts)

@@ -34,22 +34,16 @@ from bot.fetch import FetchLimits, fetch, fetch_page, make_session
 from bot.fetch_messages import parse_retry_after, redact
 from bot.http_client import HttpClient
 from bot.models import Fetched, NotModified
+from tests.conftest import HTTP_ENGINES
 from tests.fakes.feed_server import FeedServer
 
 RSS = (b'<?xml version="1.0" encoding="utf-8"?>\n<rss version="2.0"><channel><title>World</title>'
        b"<item><title>One</title><link>https://example.org/1</link></item></channel></rss>")
 FAST = FetchLimits(connect_timeout=2, read_timeout=2, total_timeout=5)
 MB = 1024 * 1024
-try:
-    import pycurl  # noqa: F401
-    HAVE_CURL = True
-except ImportError:
-    HAVE_CURL = False
-ENGINES = ["urllib3", pytest.param("curl", marks=pytest.mark.skipif(
-    not HAVE_CURL, reason="pycurl is not installed (pip install 'newsbot[curl]')"))]
 
 
-@pytest.fixture(autouse=True, params=ENGINES)
+@pytest.fixture(autouse=True, params=HTTP_ENGINES)
 def engine(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     """Every test here runs through both HTTP engines (bot.http_client): a fetch without a
     session of its own uses the shared one, made here for the engine."""

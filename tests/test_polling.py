@@ -23,22 +23,16 @@ from bot.schema import outbox
 from bot.service import build_context
 from bot.settings import Settings
 from bot.store import Store
-from tests.conftest import ROOT
+from tests.conftest import HTTP_ENGINES, ROOT
 from tests.fakes.feed_server import FeedServer
 from tests.feedgen import Item, rss
 from tests.test_fetch import _self_signed
 
 NOW = datetime.now(UTC)
 ENGINE = {"name": "auto"}       # polling.http_engine for the configs below: see `http_engine`
-try:
-    import pycurl  # noqa: F401
-    HAVE_CURL = True
-except ImportError:
-    HAVE_CURL = False
 
 
-@pytest.fixture(autouse=True, params=["urllib3", pytest.param("curl", marks=pytest.mark.skipif(
-    not HAVE_CURL, reason="pycurl is not installed (pip install 'newsbot[curl]')"))])
+@pytest.fixture(autouse=True, params=HTTP_ENGINES)
 def http_engine(request: pytest.FixtureRequest) -> Iterator[str]:
     """Every test here polls through both engines: threads fetching with urllib3, and one
     thread sending every request through libcurl (bot.poll_mux)."""

@@ -4,8 +4,8 @@
 
 Reads ../shared/data/news-dev.jsonl (never copied into the repo): items sharing a `story` id
 are the positive pairs, every other pair is negative, including distinct developments of one
-`storyline`. Prints our detector (`bot.dedupe.same_story`) beside an exact-title baseline, the
-precision/recall curve of the salient-term rule over its threshold and time gate, the missed
+`storyline`. Prints our detector (`bot.dedupe.same_story`) beside an exact-title baseline,
+the precision/recall curve of the salient-term rule over its threshold and time gate, the missed
 pairs (ids and numbers only), sweeps of the near-duplicate scores, and whether every detected
 pair shares a lookup key.
 
@@ -38,8 +38,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot import dedupe  # noqa: E402
-from bot.dedupe_terms import overlap, shared_names  # noqa: E402
+from bot.dedupe import story as dedupe
+from bot.dedupe.terms import overlap, shared_names
 
 DATA = ROOT.parent / "shared" / "data" / "news-dev.jsonl"
 WINDOW = timedelta(hours=72)   # the store's default dedupe window

@@ -25,11 +25,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.deliver import TelegramDeliverer  # noqa: E402
-from bot.sender import Sender  # noqa: E402
-from bot.settings import DeliverySettings  # noqa: E402
-from bot.store import ArticleRecord, NewStory, OutboxItem, Store  # noqa: E402
-from tests.fakes.telegram_api import TelegramAPIServer  # noqa: E402
+from bot.deliver import Sender, TelegramDeliverer
+from bot.settings import DeliverySettings
+from bot.store import ArticleRecord, NewStory, OutboxItem, Store
+from tests.fakes.telegram_api import TelegramAPIServer
 
 FEED = "https://bench.example/feed.xml"
 CHAT = "@bench_channel"
@@ -44,14 +43,15 @@ def queue(store: Store, n: int, now: datetime) -> None:
         title = (f"New sanctions on {rng.choice(WORDS)} as talks in {rng.choice(PLACES)} "
                  f"stall (report {i})")
         link = f"https://bench.example/story/{i}"
-        store.record_article(
-            FEED, ArticleRecord(key=f"b{i}", url=link, title=title, summary="", source="Wire",
-                                published_at=now + timedelta(milliseconds=i)), now,
-            new_story=NewStory(url_key=link, title_key=title, fingerprint=f"fp{i}", bands=(),
-                               render={"title": title, "link": link}),
-            outbox=[OutboxItem(chat=CHAT, kind="post", topic="sanctions",
-                               body=f"<b>{title}</b>\n<a href=\"{link}\">Read more</a>",
-                               not_before=now)])
+        art = ArticleRecord(key=f"b{i}", url=link, title=title, summary="", source="Wire",
+                            published_at=now + timedelta(milliseconds=i))
+        with store.story_tx(FEED, art, now) as tx:
+            tx.open_story(
+                NewStory(url_key=link, title_key=title, fingerprint=f"fp{i}", bands=(),
+                         render={"title": title, "link": link}),
+                [OutboxItem(chat=CHAT, kind="post", topic="sanctions",
+                            body=f"<b>{title}</b>\n<a href=\"{link}\">Read more</a>",
+                            not_before=now)])
 
 
 async def deliver(sender: Sender) -> None:

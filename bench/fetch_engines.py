@@ -1,4 +1,4 @@
-"""What a 304 costs, by HTTP engine (not a test): the evidence behind `bot.curl_engine`.
+"""What a 304 costs, by HTTP engine (not a test): the evidence behind `bot.fetch.curl`.
 
     python bench/fetch_engines.py                 # 1,000 feeds on 10 loopback hosts
     python bench/fetch_engines.py --threads 4     # polling threads for the threaded rows
@@ -15,7 +15,7 @@ switches per request:
   thread (what `newsbot run`'s poll jobs, redirects and article pages use);
 - curl driven by one thread: `fetch.send` for every feed (N in flight) and
   `CurlEngine.step` from one thread, then `fetch()` takes each held answer: how
-  `bot.poll_mux` runs a poll cycle.
+  `bot.poll.mux` runs a poll cycle.
 
 The curl rows need the curl extra (`pip install 'newsbot[curl]'`). Whole poll cycles by
 engine: `python bench/poll.py --engine curl` and `--engine urllib3`.
@@ -39,10 +39,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-import poll  # noqa: E402  (the feed farm of bench/poll.py)
+import poll
 
-from bot.fetch import FetchLimits, fetch, make_session, send  # noqa: E402
-from bot.models import Fetched, NotModified  # noqa: E402
+from bot.fetch import FetchLimits, fetch, make_session, send
+from bot.models import Fetched, NotModified
 
 
 def measure(run: Callable[[], None], requests: int, repeat: int = 3) -> dict[str, float]:

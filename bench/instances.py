@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-import poll  # noqa: E402  (the feed farm of bench/poll.py)
+import poll
 
 SUMMARY = re.compile(r"polled (\d+) feeds")
 

@@ -4,7 +4,7 @@
     python bench/poll.py --feeds 200 --items 20
     python bench/poll.py --engine urllib3      # without the curl engine (bot.poll_mux)
 
-(a) cold: newsbot's polling path (bot.poller.poll_cycle with a ParsePool: fetch → parse in
+(a) cold: newsbot's polling path (bot.poll.cycle.poll_cycle with a ParsePool: fetch → parse in
     worker processes → match → dedupe → record into SQLite; nothing is sent; no feed leases,
     which `run --once` adds: bench/instances.py measures that path);
 (b) warm: the same store again after 10% of the feeds gained one new item (the rest 304);
@@ -42,7 +42,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.feedgen import Item, rss  # noqa: E402
+from tests.feedgen import Item, rss
 
 TERMS = ["summit", "sanctions", "election", "earthquake", "merger", "vaccine", "tariff",
          "strike", "drought", "satellite"]
@@ -223,8 +223,8 @@ def newsbot_setup(args: argparse.Namespace) -> tuple[Any, Any, Any, Any]:
     """A config naming every feed of the farm, a fresh SQLite store, the context, a host
     limiter and parse workers: (settings, ctx, limiter, pool)."""
     from bot.config import load
-    from bot.poller import HostLimiter, ParsePool
-    from bot.service import build_context
+    from bot.pipeline import build_context
+    from bot.poll import HostLimiter, ParsePool
     from bot.store import Store
 
     tmp = Path(tempfile.mkdtemp(prefix="newsbot-bench-"))
@@ -237,7 +237,7 @@ def newsbot_setup(args: argparse.Namespace) -> tuple[Any, Any, Any, Any]:
 
 
 def run_newsbot(args: argparse.Namespace) -> dict[str, object]:
-    from bot.poller import poll_cycle
+    from bot.poll import poll_cycle
 
     settings, ctx, limiter, pool = newsbot_setup(args)
     out: dict[str, object] = {}

@@ -23,11 +23,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from ruamel.yaml import YAML  # noqa: E402
+from ruamel.yaml import YAML
 
-from bot.match import Matcher, Topic  # noqa: E402
-from bot.query import compile_query, terms_query  # noqa: E402
-from bot.query_parse import words  # noqa: E402
+from bot.match import Matcher, Topic, compile_query, terms_query
+from bot.match.grammar import words
 
 DATA = ROOT.parent / "shared" / "data" / "news-dev.jsonl"
 TOPICS = ROOT / "config" / "topics.yaml"

@@ -5,7 +5,7 @@ message tells the operator what to do next::
 
     NewsbotError
     ├── ConfigError            file, line, key: the config was refused
-    │   └── OPMLError              (bot.opml) an OPML file to import was refused
+    │   └── OPMLError              an OPML file to import was refused
     ├── FeedError              feed URL
     │   ├── FetchError         could not get the bytes
     │   │   ├── FetchTimeout       connect/read timeout, or drip-fed body
@@ -19,10 +19,11 @@ message tells the operator what to do next::
     ├── DeliveryError          chat id
     │   ├── RetryLater             429 (retry_after) / 5xx / network: retry the same message
     │   ├── ChatUnavailable        403, chat not found: keep rows, alert, retry slowly
-    │   │   └── TokenRejected          (bot.deliver) 401/404: TELEGRAM_BOT_TOKEN is wrong
+    │   │   └── TokenRejected          401/404: TELEGRAM_BOT_TOKEN is wrong
     │   ├── ChatMigrated           the group became a supergroup: follow its new id
     │   └── Rejected               400 for this message (bad HTML, too long): do not retry as is
-    └── StoreError             the database refused or is unreachable
+    └── StoreError             the database refused or is unreachable (wrapped at the
+                               store boundary: bot.store.wrap_exceptions)
 """
 
 from __future__ import annotations
@@ -41,6 +42,10 @@ class ConfigError(NewsbotError):
         where = ":".join(str(p) for p in (file, line) if p is not None)
         prefix = " ".join(p for p in (where, key) if p)
         super().__init__(f"{prefix}: {message}" if prefix else message)
+
+
+class OPMLError(ConfigError):
+    """The OPML file was refused; names the file and line."""
 
 
 class FeedError(NewsbotError):
@@ -109,6 +114,16 @@ class RetryLater(DeliveryError):
 
 class ChatUnavailable(DeliveryError):
     pass
+
+
+class TokenRejected(ChatUnavailable):
+    """401/404 from the Bot API: the token is wrong or revoked; every chat is affected."""
+
+    def __init__(self, chat: str, api_url: str) -> None:
+        self.chat = chat
+        Exception.__init__(
+            self, f"TELEGRAM_BOT_TOKEN was rejected by the Bot API at {api_url} (401/404): "
+                  "set the token @BotFather gave (and check TELEGRAM_API_URL has no /bot path)")
 
 
 class ChatMigrated(DeliveryError):

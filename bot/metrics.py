@@ -1,4 +1,4 @@
-"""Prometheus metrics, one registry for the process (served by `bot.ops` on /metrics).
+"""Prometheus metrics, one registry for the process (served by `bot.service.ops` on /metrics).
 
 Counters are incremented where things happen (pipeline, sender); gauges are set by the
 service loop. Names follow https://prometheus.io/docs/practices/naming/.

@@ -48,7 +48,7 @@ class FeedConfig:
 class TopicConfig:
     name: str
     source: str                         # query source (the terms/exclude sugar is expanded)
-    query: Any = field(repr=False)      # bot.query.Query, compiled once at load
+    query: Any = field(repr=False)      # bot.match.query.Query, compiled once at load
     channel: str | None = None
 
 

@@ -5,21 +5,36 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
 
-from bot.deliver import TelegramDeliverer
+from bot.deliver import Sender, TelegramDeliverer
 from bot.models import utcnow
-from bot.schema import outbox
-from bot.sender import Sender
 from bot.settings import DeliverySettings
 from bot.store import ArticleRecord, NewStory, OutboxItem, Store
+from bot.store.schema import outbox
 from tests.fakes.telegram_api import TelegramAPIServer
 
 FEED = "https://news.example/feed.xml"
+
+
+def record_article(store: Store, feed_url: str, art: ArticleRecord, now: datetime, *,
+                   new_story: NewStory | None = None, story_id: int | None = None,
+                   outbox: Sequence[OutboxItem] = ()) -> int | None:
+    """Record one article the way the pipeline does, in one `Store.story_tx`: opening
+    `new_story`, or joining story `story_id`, with its outbox rows. Returns the story id,
+    or None when the article was recorded before."""
+    with store.story_tx(feed_url, art, now) as tx:
+        if tx.recorded_before:
+            return None
+        if new_story is not None:
+            return tx.open_story(new_story, outbox)
+        if story_id is not None:
+            return tx.join_story(story_id, outbox)
+    return None
 T0 = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 
 
@@ -60,7 +75,7 @@ def queue(store: Store, numbers: range | list[int], chat: str, *, now: datetime 
                          render={"title": title(n), "link": f"https://news.example/{n}"})
         item = OutboxItem(chat=chat, kind=kind, topic=topic, body=f"<b>{title(n)}</b>",
                           not_before=not_before or now)
-        sid = store.record_article(FEED, record, now, new_story=story, outbox=[item])
+        sid = record_article(store, FEED, record, now, new_story=story, outbox=[item])
         assert sid is not None
         ids.append(sid)
     return ids

@@ -1,0 +1,214 @@
+"""What the admin commands do, without Telegram: each takes its argument text and returns
+the reply text. `bot.admin.bot` wires them to Bot API updates; tests can call them directly.
+
+Config edits go through `bot.config.edit` (validated like the file, written back keeping
+comments, atomic) and are applied at once through the host (the running Service).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from bot.config import ConfigEditor, Edited, duration
+from bot.errors import ConfigError, QueryError
+from bot.models import utcnow
+from bot.pipeline import dry_run
+from bot.settings import Settings
+from bot.store import SharedState, Store
+
+log = logging.getLogger("newsbot.admin")
+TOPIC_NAME = re.compile(r"[A-Za-z0-9_]{1,40}")      # it becomes a #hashtag in posts
+SMART_QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "‘": "'", "’": "'"})
+DRY_RUN_SHOWN = 10
+
+HELP = """newsbot admin commands
+/status – feeds ok and failing, queue, last post, uptime
+/topics – watched topics and their queries
+/watch NAME QUERY – add or replace a topic
+/unwatch NAME – stop watching a topic
+/feeds – configured feeds and their state
+/addfeed URL [every] – add a feed (every: 10m, 1h, auto)
+/rmfeed URL – remove a feed
+/test QUERY – what QUERY would have matched in recent articles
+/pause, /resume – stop and restart posting (kept across restarts)
+/help – this list"""
+
+
+class Host(Protocol):
+    """What the commands need from the running service."""
+
+    @property
+    def settings(self) -> Settings: ...
+
+    @property
+    def store(self) -> Store: ...
+
+    @property
+    def started_at(self) -> datetime: ...
+
+    async def apply_settings(self, settings: Settings, *, written: bool = False) -> None: ...
+
+    def set_paused(self, by: str | None) -> None: ...
+
+
+def _ago(when: datetime | None, now: datetime) -> str:
+    if when is None:
+        return "never"
+    return f"{_span(now - when)} ago"
+
+
+def _span(delta: timedelta) -> str:
+    s = int(delta.total_seconds())
+    d, h, m = s // 86400, s % 86400 // 3600, s % 3600 // 60
+    return f"{d}d {h}h" if d else f"{h}h {m}m" if h else f"{m}m {s % 60}s"
+
+
+def _clip(text: str, n: int = 160) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= n else text[:n - 1] + "…"
+
+
+class Commands:
+    def __init__(self, host: Host) -> None:
+        self.host = host
+        self.table: dict[str, Callable[[str, str], Awaitable[str]]] = {
+            "help": self.help, "start": self.help, "status": self.status,
+            "topics": self.topics, "watch": self.watch, "unwatch": self.unwatch,
+            "feeds": self.feeds, "addfeed": self.addfeed, "rmfeed": self.rmfeed,
+            "test": self.test, "pause": self.pause, "resume": self.resume}
+
+    async def run(self, command: str, args: str, who: str) -> str:
+        handler = self.table.get(command.lower())
+        if handler is None:
+            return f"Unknown command /{command}. Send /help for the list."
+        try:
+            return await handler(args.translate(SMART_QUOTES).strip(), who)
+        except ConfigError as exc:
+            log.warning("admin %s: /%s refused: %s", who, command, exc)
+            return f"Refused, nothing changed: {exc}"
+
+    @property
+    def settings(self) -> Settings:
+        return self.host.settings
+
+    async def _edit(self, do: Callable[[ConfigEditor], Edited]) -> Edited:
+        editor = ConfigEditor(self.settings.path)
+        edited = await asyncio.to_thread(do, editor)
+        await self.host.apply_settings(edited.settings, written=True)
+        return edited
+
+    # -- read-only ---------------------------------------------------------------------
+    async def help(self, args: str, who: str) -> str:
+        return HELP
+
+    async def status(self, args: str, who: str) -> str:
+        store, now = self.host.store, utcnow()
+        states, pending, last, paused = await asyncio.to_thread(lambda: (
+            {s.url: s for s in store.feed_states()}, store.outbox.pending(),
+            store.outbox.last_sent(), SharedState(store.engine).paused()))
+        failing = [f for f in self.settings.feeds
+                   if (s := states.get(f.url)) is not None and (s.error_count or s.gone)]
+        lines = [f"newsbot up {_span(now - self.host.started_at)}",
+                 f"feeds: {len(self.settings.feeds) - len(failing)} ok, {len(failing)} failing",
+                 *(f"  ✗ {f.name or f.url}: {_clip(states[f.url].last_error or 'failing', 120)}"
+                   for f in failing),
+                 f"topics: {len(self.settings.topics)}",
+                 f"queue: {pending} waiting",
+                 f"last post: {_ago(last, now)}",
+                 f"posting: PAUSED by {paused.by} {_ago(paused.since, now)}" if paused
+                 else "posting: on"]
+        return "\n".join(lines)
+
+    async def topics(self, args: str, who: str) -> str:
+        lines = [f"{len(self.settings.topics)} topics"]
+        for t in self.settings.topics:
+            where = f" → {t.channel}" if t.channel else ""
+            lines.append(f"• {t.name}{where}: {_clip(t.source, 200)}")
+        return "\n".join(lines)
+
+    async def feeds(self, args: str, who: str) -> str:
+        states = {s.url: s for s in await asyncio.to_thread(self.host.store.feed_states)}
+        lines = [f"{len(self.settings.feeds)} feeds"]
+        for f in self.settings.feeds:
+            s = states.get(f.url)
+            state = ("new" if s is None or s.last_attempt is None else "GONE" if s.gone
+                     else f"failing ×{s.error_count}" if s.error_count else "ok")
+            every = "auto" if f.every is None else _span(f.every).replace(" 0s", "")
+            lines.append(f"• {f.name + ' – ' if f.name else ''}{f.url} (every {every}, {state})")
+        return "\n".join(lines)
+
+    async def test(self, args: str, who: str) -> str:
+        """A dry run over the stored recent articles, with bot.dryrun (`newsbot match`)."""
+        if not args:
+            return "Usage: /test QUERY, e.g. /test summit AND (Putin OR Xi)"
+        window = self.settings.dedupe_window
+        try:
+            looked_at, hits = await asyncio.to_thread(
+                dry_run, args, self.settings, now=utcnow(), since=window,
+                store=self.host.store)
+        except QueryError as exc:
+            return f"Query refused: {exc}"
+        lines = [f"{len(hits)} of {looked_at} articles seen in the last {_span(window)} "
+                 "match (newest first)."]
+        for hit in list(reversed(hits))[:DRY_RUN_SHOWN]:
+            lines.append(f"• {_clip(hit.title or '(untitled)', 120)} — {hit.source} "
+                         f"[{', '.join(hit.terms)}]")
+        if len(hits) > DRY_RUN_SHOWN:
+            lines.append(f"… and {len(hits) - DRY_RUN_SHOWN} more")
+        return "\n".join(lines)
+
+    # -- edits -------------------------------------------------------------------------
+    async def watch(self, args: str, who: str) -> str:
+        name, _, query = args.partition(" ")
+        if not name or not query.strip():
+            return "Usage: /watch NAME QUERY, e.g. /watch volcanoes volcano OR eruption"
+        if not TOPIC_NAME.fullmatch(name):
+            return "A topic name is letters, digits and _ (it becomes a #hashtag)."
+        edited = await self._edit(lambda e: e.set_topic(name, query.strip()))
+        log.info("admin %s: /watch %s %r (%s in %s)", who, name, query.strip(), edited.note,
+                 edited.file)
+        return f"Topic {name} {edited.note} in {edited.file.name}; matching it from now on."
+
+    async def unwatch(self, args: str, who: str) -> str:
+        if not args:
+            return "Usage: /unwatch NAME"
+        edited = await self._edit(lambda e: e.remove_topic(args))
+        log.info("admin %s: /unwatch %s (%s)", who, args, edited.file)
+        return f"Topic {args} removed from {edited.file.name}."
+
+    async def addfeed(self, args: str, who: str) -> str:
+        url, _, every = args.partition(" ")
+        every = every.strip()
+        if not url.startswith(("http://", "https://")):
+            return "Usage: /addfeed URL [every], with an http(s) URL, e.g. /addfeed " \
+                   "https://example.com/rss.xml 15m"
+        if every and every != "auto":
+            try:
+                duration(every)
+            except ValueError as exc:
+                return f"Refused, nothing changed: {exc}"
+        await self._edit(lambda e: e.add_feeds([(url, None, every or None)]))
+        log.info("admin %s: /addfeed %s %s", who, url, every)
+        return f"Feed {url} added; polling it now."
+
+    async def rmfeed(self, args: str, who: str) -> str:
+        if not args:
+            return "Usage: /rmfeed URL"
+        await self._edit(lambda e: e.remove_feed(args))
+        log.info("admin %s: /rmfeed %s", who, args)
+        return f"Feed {args} removed; no longer polled."
+
+    async def pause(self, args: str, who: str) -> str:
+        await asyncio.to_thread(self.host.set_paused, who)
+        log.info("admin %s: /pause: posting paused", who)
+        return "Posting paused. Matches keep queueing; /resume sends them."
+
+    async def resume(self, args: str, who: str) -> str:
+        await asyncio.to_thread(self.host.set_paused, None)
+        log.info("admin %s: /resume: posting resumed", who)
+        return "Posting resumed."

@@ -1,0 +1,5 @@
+"""The `newsbot` command line: `main()`."""
+
+from bot.cli.app import main
+
+__all__ = ["main"]

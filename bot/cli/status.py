@@ -1,0 +1,45 @@
+"""`newsbot status`: what the database says about feeds and the outbox."""
+
+from __future__ import annotations
+
+import sys
+from typing import TextIO
+
+from bot.cli.check import table
+from bot.models import utcnow
+from bot.settings import Settings
+from bot.store import SharedState, Store
+
+
+def status(settings: Settings, out: TextIO = sys.stdout) -> int:
+    store = Store(settings.database_url.reveal())
+    store.migrate()
+    try:
+        states = {s.url: s for s in store.feed_states()}
+        now = utcnow()
+        rows = [("feed", "status", "detail")]
+        for feed in settings.feeds:
+            s = states.get(feed.url)
+            if s is None or s.last_attempt is None:
+                rows.append((feed.name or feed.url, "NEW", "not polled yet"))
+            elif s.gone:
+                rows.append((feed.name or feed.url, "GONE", s.last_error or "410 Gone"))
+            elif s.error_count:
+                rows.append((feed.name or feed.url, "FAILING",
+                             f"{s.error_count} failures since {s.failing_since:%Y-%m-%d %H:%M}"
+                             f": {s.last_error}"))
+            else:
+                ago = int((now - (s.last_success or now)).total_seconds() // 60)
+                rows.append((feed.name or feed.url, "OK", f"polled {ago} min ago"))
+        table(rows, out)
+        last = store.outbox.last_sent()
+        print(f"outbox: {store.outbox.pending()} pending; last post "
+              f"{last:%Y-%m-%d %H:%M UTC}" if last else
+              f"outbox: {store.outbox.pending()} pending; nothing posted yet", file=out)
+        paused = SharedState(store.engine).paused()
+        if paused is not None:
+            print(f"posting: PAUSED by {paused.by} since {paused.since:%Y-%m-%d %H:%M UTC} "
+                  "(send /resume to the bot)", file=out)
+    finally:
+        store.close()
+    return 0

@@ -1,0 +1,251 @@
+"""Write changes back to the config files, keeping the operator's comments and layout.
+
+Every edit goes the same way: read the file with ruamel.yaml's round-trip loader, change the
+document, dump it to text, validate that text with `config.load` exactly as a restart would
+(errors name file:line:key), then write a temp file beside the original and `os.replace` it
+(atomic on POSIX: a reader sees the old file or the new one, never half of each). A refused
+edit writes nothing. Used by the Telegram admin commands and `newsbot opml import`.
+"""
+
+from __future__ import annotations
+
+import copy
+import io
+import os
+import tempfile
+import threading
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.util import load_yaml_guess_indent
+
+from bot.config import loader as config
+from bot.errors import ConfigError
+from bot.settings import Settings
+
+_LOCK = threading.Lock()     # one edit at a time in this process
+
+
+@dataclass(frozen=True)
+class Edited:
+    settings: Settings       # the config as it is now on disk
+    file: Path               # the file that changed
+    note: str = ""           # e.g. "skipped 2 duplicates"
+
+
+def _yaml(text: str) -> YAML:
+    """A round-trip dumper that indents like the file it came from."""
+    yaml = YAML(typ="rt")
+    yaml.preserve_quotes = True
+    yaml.width = 4096                    # never re-wrap the operator's long lines
+    try:
+        _, indent, offset = load_yaml_guess_indent(text)
+    except Exception:                    # an unparsable file fails later, with its line
+        indent, offset = 2, 0
+    offset = offset or 0
+    yaml.indent(mapping=2, sequence=max(indent or 2, offset + 2), offset=offset)
+    return yaml
+
+
+class ConfigEditor:
+    """Edits `path` (the main config file) and the files it includes."""
+
+    def __init__(self, path: str | os.PathLike[str],
+                 env: Mapping[str, str] | None = None) -> None:
+        self.path = Path(path)
+        self.env = env if env is not None else os.environ
+
+    # -- what the admin commands call --------------------------------------------------
+    def set_topic(self, name: str, query: str) -> Edited:
+        """Add topic `name` (or replace its definition) with a query."""
+        target = self._topic_file(name) or self._topics_home()
+
+        def change(doc: Any) -> str:
+            topics = doc.get("topics")
+            if not isinstance(topics, CommentedMap):
+                topics = doc["topics"] = CommentedMap()
+            old = topics.get(name)
+            node = CommentedMap([("query", query)])
+            if isinstance(old, CommentedMap) and old.get("channel") is not None:
+                node["channel"] = old["channel"]      # keep its routing
+            if old is None and topics:
+                _keep_gap_after(topics[list(topics.keys())[-1]], node)
+            topics[name] = node
+            return "replaced" if old is not None else "added"
+
+        return self._edit(target, change)
+
+    def remove_topic(self, name: str) -> Edited:
+        target = self._topic_file(name)
+        if target is None:
+            raise ConfigError(f"no topic named {name!r}", key=f"topics.{name}")
+
+        def change(doc: Any) -> str:
+            topics = doc["topics"]
+            keys = list(topics.keys())
+            if len(keys) > 1 and keys[-1] == name:
+                _keep_gap_after(topics[name], topics[keys[-2]])
+            del topics[name]
+            if not topics:
+                doc["topics"] = CommentedMap()   # `topics: {}`, not a dangling comment
+            return "removed"
+
+        return self._edit(target, change)
+
+    def add_feeds(self, feeds: Iterable[tuple[str, str | None, str | None]]) -> Edited:
+        """Append (url, name, every) feeds to `feeds:`; URLs already there are skipped."""
+        wanted = list(feeds)
+
+        def change(doc: Any) -> str:
+            seq = doc.get("feeds")
+            if not isinstance(seq, CommentedSeq):
+                seq = doc["feeds"] = CommentedSeq()
+            if not seq:
+                seq.fa.set_block_style()          # `feeds: []` grows into a block list
+            have = {_norm(_url(item)) for item in seq}
+            added = skipped = 0
+            for url, name, every in wanted:
+                if _norm(url) in have:
+                    skipped += 1
+                    continue
+                have.add(_norm(url))
+                item = CommentedMap([("url", url)])
+                if name:
+                    item["name"] = name
+                if every:
+                    item["every"] = every
+                if seq:
+                    _keep_gap_after(seq[-1], item)
+                seq.append(item)
+                added += 1
+            if not added:
+                raise ConfigError("already in the config: nothing to add", key="feeds")
+            return f"added {added}" + (f", skipped {skipped} already there" if skipped else "")
+
+        return self._edit(self.path, change)
+
+    def remove_feed(self, url: str) -> Edited:
+        def change(doc: Any) -> str:
+            seq = doc.get("feeds") or []
+            for i, item in enumerate(seq):
+                if _norm(_url(item)) == _norm(url):
+                    if i == len(seq) - 1 and i > 0:
+                        _keep_gap_after(item, seq[i - 1])
+                    del seq[i]
+                    if not seq:
+                        doc["feeds"] = CommentedSeq()
+                    return "removed"
+            raise ConfigError(f"no feed {url} in the config", key="feeds")
+
+        return self._edit(self.path, change)
+
+    # -- machinery ---------------------------------------------------------------------
+    def _edit(self, file: Path, change: Callable[[Any], str]) -> Edited:
+        with _LOCK:
+            before = file.read_text(encoding="utf-8")
+            yaml = _yaml(before)
+            doc = yaml.load(before)
+            if doc is None:
+                doc = CommentedMap()
+            note = change(doc)
+            out = io.StringIO()
+            yaml.dump(doc, out)
+            text = out.getvalue()
+            # Validated as the file it will become: same path, same includes, same env.
+            settings = config.load(self.path, self.env, texts={file.resolve(): text})
+            if file.read_text(encoding="utf-8") != before:
+                raise ConfigError("the file changed while this edit was made: try again",
+                                  file=str(file))
+            _atomic_write(file, text)
+        return Edited(settings=settings, file=file, note=note)
+
+    def _docs(self) -> list[tuple[Path, Any]]:
+        """The main file and its includes, as plain (safe) YAML, for lookups only."""
+        main = YAML(typ="safe").load(self.path.read_text(encoding="utf-8")) or {}
+        out = [(self.path, main)]
+        includes = main.get("include") or []
+        for name in [includes] if isinstance(includes, str) else includes:
+            path = self.path.resolve().parent / str(name)
+            if path.is_file():
+                out.append((path, YAML(typ="safe").load(path.read_text("utf-8")) or {}))
+        return out
+
+    def _topic_file(self, name: str) -> Path | None:
+        """Where topic `name` is defined; the main file wins, as in `config.load`."""
+        docs = self._docs()
+        found = None
+        for path, doc in [*docs[1:], docs[0]]:     # load order: includes, then the main file
+            if isinstance(doc.get("topics"), dict) and name in doc["topics"]:
+                found = path
+        return found
+
+    def _topics_home(self) -> Path:
+        """Where a new topic goes: the main file if it has `topics:`, else the first
+        include that does (the shipped config keeps them in topics.yaml)."""
+        docs = self._docs()
+        for path, doc in docs:
+            if isinstance(doc.get("topics"), dict):
+                return path
+        return self.path
+
+
+def _tail(node: Any) -> tuple[Any, Any] | None:
+    """(container, key) holding the comment after a node's last scalar: where ruamel keeps
+    the end-of-line comment *and* the blank lines/comments that follow the node."""
+    if isinstance(node, CommentedMap) and node:
+        key = list(node.keys())[-1]
+        return _tail(node[key]) or (node, key)
+    if isinstance(node, CommentedSeq) and node:
+        return _tail(node[-1]) or (node, len(node) - 1)
+    return None
+
+
+def _keep_gap_after(prev: Any, new: Any) -> None:
+    """Appending after `prev`: move what followed it on later lines (a blank line before the
+    next section, say) to after `new`, leaving `prev`'s end-of-line comment in place."""
+    old, fresh = _tail(prev), _tail(new)
+    if old is None or fresh is None:
+        return
+    slot = old[0].ca.items.get(old[1])
+    token = slot[2] if slot and len(slot) > 2 else None
+    if token is None or "\n" not in token.value:
+        return
+    first, rest = token.value.split("\n", 1)
+    if not rest:
+        return
+    token.value = first + "\n"
+    target = fresh[0].ca.items.get(fresh[1])
+    if target and len(target) > 2 and target[2] is not None:
+        target[2].value = target[2].value.rstrip("\n") + "\n" + rest
+    else:
+        moved = copy.copy(token)
+        moved.value = "\n" + rest
+        fresh[0].ca.items[fresh[1]] = [None, None, moved, None]
+
+
+def _url(item: Any) -> str:
+    return str(item.get("url", "")) if isinstance(item, Mapping) else str(item)
+
+
+def _norm(url: str) -> str:
+    return url.strip().rstrip("/")
+
+
+def _atomic_write(file: Path, text: str) -> None:
+    """Temp file in the same directory (same filesystem), fsync, rename over the original."""
+    mode = file.stat().st_mode & 0o777 if file.exists() else 0o644
+    fd, tmp = tempfile.mkstemp(prefix=f".{file.name}.", suffix=".tmp", dir=file.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(text)
+            out.flush()
+            os.fsync(out.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, file)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,299 @@
+"""Topic query language: word normalisation, lexer and parser (evaluation is in `bot.match.query`).
+
+Documents and queries go through the same `words`/`fold`/`stem` functions, so whatever a
+query term turns into, the same text in an article turns into the same thing.
+The parser is recursive descent over a flat token list: no regex is ever built from user
+input, so nothing a user writes can make matching backtrack.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import unicodedata
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from functools import lru_cache
+
+import snowballstemmer
+
+from bot.errors import QueryError
+from bot.text import fold as fold_text
+
+# Atom kinds: one token compared by its English stem, by its exact folded form, or by prefix.
+STEM, EXACT, PREFIX = "stem", "exact", "prefix"
+Atom = tuple[str, str]
+FIELDS = ("title",)
+NEAR_MAX = 100          # proximity window cap; also keeps title and text apart (see match.py)
+NEAR_DEFAULT = 10
+
+_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+
+
+def _mark_class() -> str:
+    # Combining marks are not \w in Python's re, which would split Devanagari or decomposed
+    # Latin words in two; list them once so they stay inside their word.
+    out, start, prev = [], -1, -2
+    for cp in range(0x300, sys.maxunicode + 1):
+        if unicodedata.category(chr(cp)) in ("Mn", "Mc", "Me"):
+            if cp != prev + 1:
+                if start >= 0:
+                    out.append((start, prev))
+                start = cp
+            prev = cp
+    out.append((start, prev))
+    return "".join(re.escape(chr(a)) + ("-" + re.escape(chr(b)) if b > a else "")
+                   for a, b in out)
+
+
+# One CJK ideograph or kana per token (those scripts do not put spaces between words, so a
+# term like 峰会 becomes a two-token phrase); otherwise runs of letters, digits and marks.
+# A single character class with `+` cannot backtrack.
+_WORD_RE = re.compile(rf"[{_CJK}]|(?:[^\W_{_CJK}]|[{_mark_class()}])+")
+_STEMMER = snowballstemmer.stemmer("english")
+
+
+def words(text: str) -> Iterator[tuple[str, int, int]]:
+    """(folded word, start, end) for each word of `text` (offsets into `text`)."""
+    for m in _WORD_RE.finditer(text):
+        folded = fold(m.group())
+        if folded:
+            yield folded, m.start(), m.end()
+
+
+# Tokens repeat across items: the one fold (bot.text), memoised per token.
+fold = lru_cache(maxsize=200_000)(fold_text)
+
+
+@lru_cache(maxsize=200_000)
+def stem(folded: str) -> str:
+    """English stem for English-looking words; anything else is compared whole."""
+    if folded.isascii() and folded.isalpha() and len(folded) > 2:
+        return str(_STEMMER.stemWord(folded))
+    return folded
+
+
+# ---- syntax tree -------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Term:
+    """A word (1 atom) or a phrase (consecutive atoms), optionally scoped to a field."""
+    atoms: tuple[Atom, ...]
+    field: str | None = None
+
+
+@dataclass(frozen=True)
+class And:
+    children: tuple[Node, ...]
+
+
+@dataclass(frozen=True)
+class Or:
+    children: tuple[Node, ...]
+
+
+@dataclass(frozen=True)
+class Not:
+    child: Node
+
+
+@dataclass(frozen=True)
+class Near:
+    left: Node
+    right: Node
+    distance: int
+
+
+Node = Term | And | Or | Not | Near
+
+
+def positional(node: Node) -> bool:
+    """Whether the node yields word positions (what NEAR needs on both sides)."""
+    if isinstance(node, Term | Near):
+        return True
+    return isinstance(node, Or) and all(positional(c) for c in node.children)
+
+
+def scoped(node: Node, field: str) -> Node:
+    if isinstance(node, Term):
+        return node if node.field else Term(node.atoms, field)
+    if isinstance(node, And | Or):
+        return type(node)(tuple(scoped(c, field) for c in node.children))
+    if isinstance(node, Not):
+        return Not(scoped(node.child, field))
+    return Near(scoped(node.left, field), scoped(node.right, field), node.distance)
+
+
+# ---- lexer -------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Tok:
+    kind: str           # ( ) PHRASE WORD FIELD LIST OR AND NOT NEAR EOF
+    text: str
+    col: int            # 1-based
+    n: int = 0          # NEAR distance
+
+
+_STOP = set(' \t\r\n()"|')
+
+
+def lex(src: str, key: str) -> list[Tok]:
+    out: list[Tok] = []
+    i, n = 0, len(src)
+    while i < n:
+        c = src[i]
+        if c.isspace():
+            i += 1
+        elif c in "()":
+            out.append(Tok(c, c, i + 1))
+            i += 1
+        elif c == "|":
+            out.append(Tok("OR", c, i + 1))
+            i += 1
+        elif c == '"':
+            end = src.find('"', i + 1)
+            if end < 0:
+                raise QueryError("unterminated quote", key=key, column=i + 1)
+            out.append(Tok("PHRASE", src[i + 1:end], i + 1))
+            i = end + 1
+        elif c == "-" and i + 1 < n and src[i + 1] not in ' \t\r\n)|':
+            # -word, -"a phrase", -(a OR b): a leading minus negates what follows it
+            out.append(Tok("NOT", c, i + 1))
+            i += 1
+        else:
+            j = i
+            while j < n and src[j] not in _STOP and src[j] != ":":
+                j += 1
+            word = src[i:j]
+            if c == "@":
+                if not re.fullmatch(r"@[\w-]+", word):
+                    raise QueryError("expected a list name after '@'", key=key, column=i + 1)
+                out.append(Tok("LIST", word[1:], i + 1))
+            elif j < n and src[j] == ":":
+                if word.lower() not in FIELDS:
+                    raise QueryError(f"unknown field '{word}:' (known: title:)",
+                                     key=key, column=i + 1)
+                out.append(Tok("FIELD", word.lower(), i + 1))
+                j += 1
+            elif word in ("OR", "AND", "NOT"):
+                out.append(Tok(word, word, i + 1))
+            elif word == "NEAR" or word.startswith("NEAR/"):
+                m = re.fullmatch(r"NEAR(?:/(\d{1,4}))?", word)
+                dist = int(m.group(1)) if m and m.group(1) else NEAR_DEFAULT
+                if not m or dist > NEAR_MAX:
+                    raise QueryError(f"expected NEAR/n with n from 0 to {NEAR_MAX}",
+                                     key=key, column=i + 1)
+                out.append(Tok("NEAR", word, i + 1, dist))
+            else:
+                out.append(Tok("WORD", word, i + 1))
+            i = j
+    out.append(Tok("EOF", "", n + 1))
+    return out
+
+
+# ---- parser ------------------------------------------------------------------------------
+
+ListResolver = Callable[[str, int], Node | None]
+_STARTS = {"(", "PHRASE", "WORD", "FIELD", "LIST", "NOT"}
+
+
+def _describe(t: Tok) -> str:
+    return "end of query" if t.kind == "EOF" else repr(t.text)
+
+
+class Parser:
+    """query := or ; or := and (OR and)* ; and := unary ([AND] unary)* ;
+    unary := (NOT | -) unary | near ; near := primary (NEAR/n primary)* ;
+    primary := ( or ) | field: primary | word | word* | "phrase" | @list"""
+
+    def __init__(self, src: str, key: str, resolve: ListResolver) -> None:
+        self.key, self.resolve = key, resolve
+        self.toks, self.i = lex(src, key), 0
+
+    def error(self, message: str, tok: Tok) -> QueryError:
+        return QueryError(message, key=self.key, column=tok.col)
+
+    def peek(self) -> Tok:
+        return self.toks[self.i]
+
+    def take(self) -> Tok:
+        t = self.toks[self.i]
+        self.i += 1
+        return t
+
+    def parse(self) -> Node:
+        if self.peek().kind == "EOF":
+            raise self.error("empty query", self.peek())
+        node = self.or_()
+        t = self.peek()
+        if t.kind != "EOF":
+            what = "unmatched ')'" if t.kind == ")" else f"unexpected {_describe(t)}"
+            raise self.error(what, t)
+        return node
+
+    def or_(self) -> Node:
+        kids = [self.and_()]
+        while self.peek().kind == "OR":
+            self.take()
+            kids.append(self.and_())
+        return kids[0] if len(kids) == 1 else Or(tuple(kids))
+
+    def and_(self) -> Node:
+        kids = [self.unary()]
+        while self.peek().kind == "AND" or self.peek().kind in _STARTS:
+            if self.peek().kind == "AND":
+                self.take()
+            kids.append(self.unary())
+        return kids[0] if len(kids) == 1 else And(tuple(kids))
+
+    def unary(self) -> Node:
+        if self.peek().kind == "NOT":
+            self.take()
+            return Not(self.unary())
+        return self.near()
+
+    def near(self) -> Node:
+        left = self.primary()
+        while self.peek().kind == "NEAR":
+            op = self.take()
+            right = self.primary()
+            if not (positional(left) and positional(right)):
+                raise self.error("NEAR joins words, phrases or OR-groups of them "
+                                 "(not AND/NOT)", op)
+            left = Near(left, right, op.n)
+        return left
+
+    def primary(self) -> Node:
+        t = self.take()
+        if t.kind == "(":
+            node = self.or_()
+            if self.peek().kind != ")":
+                raise self.error("expected ')'", self.peek())
+            self.take()
+            return node
+        if t.kind == "FIELD":
+            return scoped(self.primary(), t.text)
+        if t.kind == "LIST":
+            listed = self.resolve(t.text, t.col)
+            if listed is None:
+                raise self.error(f"unknown list '@{t.text}'", t)
+            return listed
+        if t.kind in ("WORD", "PHRASE"):
+            return self.term(t)
+        raise self.error(f"expected a word, phrase, @list or '(' but found {_describe(t)}", t)
+
+    def term(self, t: Tok) -> Term:
+        kind = STEM if t.kind == "WORD" else EXACT
+        chunks = t.text.split() if t.kind == "PHRASE" else [t.text]
+        atoms: list[Atom] = []
+        for chunk in chunks:
+            body = chunk[:-1] if chunk.endswith("*") else chunk
+            if "*" in body:
+                raise self.error("'*' is only allowed at the end of a word", t)
+            toks = [w for w, _, _ in words(body)]
+            if not toks:
+                raise self.error(f"no letters or digits in {t.text!r}", t)
+            atoms += [(kind, stem(w) if kind == STEM else w) for w in toks]
+            if chunk.endswith("*"):
+                atoms[-1] = (PREFIX, toks[-1])
+        return Term(tuple(atoms))

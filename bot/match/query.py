@@ -1,0 +1,116 @@
+"""Topic queries: compile once, then evaluate against the word positions found in an article.
+
+The language (reference with examples: docs/query-language.md)::
+
+    summit                 whole word, any case/accents, English inflection (summits, ...)
+    "summit"               exact word (case/accents still folded, no inflection)
+    "Kim Jong Un"          phrase: consecutive words, each exact; "export control*" works
+    sanction*              prefix
+    a b  /  a AND b        both;   a OR b  /  a | b   either;   NOT a  /  -a   not
+    Putin NEAR/8 Kim       at most 8 words between them, either order (NEAR alone = NEAR/10)
+    title:summit           only in the title;  title:(a OR b)
+    @leaders               a named term list from config (`lists:`), as an OR of its items
+
+Evaluation never scans the text: `bot.match.matcher.Matcher` finds every atom of every topic in one
+Aho-Corasick pass and hands each query the positions, so a query costs time proportional to
+the hits, never to the text length times the number of terms (`bot.match.evaluate`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from bot.errors import QueryError
+from bot.match.evaluate import Span, atoms_of, compile_node, requirements
+from bot.match.grammar import Atom, Node, Or, Parser
+
+__all__ = ["Query", "Span", "compile_query", "terms_query"]
+
+Hits = Mapping[Atom, Sequence[int]]  # atom -> ascending word positions where it occurs
+
+
+@dataclass(frozen=True, eq=False)
+class Query:
+    """A compiled query. `source` is what the user wrote (or what `terms_query` produced)."""
+
+    source: str
+    root: Node
+    key: str = "query"
+    atoms: frozenset[Atom] = field(default=frozenset())
+    # Atom sets, one of which must occur in full for the query to be true (`requirements`;
+    # for a query that leaves it open, each atom outside any NOT on its own: the query is
+    # false on an empty article and negated hits only make it "more false"). The Matcher
+    # evaluates a topic only once one set is complete.
+    requires: tuple[frozenset[Atom], ...] = ()
+
+    def evaluate(self, hits: Hits, title_words: int = 0) -> list[Span] | None:
+        """None when the query does not match; otherwise the spans that made it match.
+
+        Positions below `title_words` are the title's; `title:` terms look only there.
+        """
+        ids = {a: i for i, a in enumerate(self.atoms)}
+        found = {ids[a]: ps for a, ps in hits.items() if a in ids and ps}
+        return compile_node(self.root, ids)(found, list(found), title_words)
+
+
+def compile_query(source: str, *, lists: Mapping[str, Sequence[str]] | None = None,
+                  key: str = "query") -> Query:
+    """Parse `source`; errors are QueryError naming `key` and the 1-based column."""
+    lists = lists or {}
+    done: dict[str, Node] = {}
+    active: list[str] = []
+
+    def resolve(name: str, col: int) -> Node | None:
+        if name in done:
+            return done[name]
+        if name not in lists:
+            return None
+        if name in active:
+            chain = " -> ".join(f"@{n}" for n in [*active, name])
+            raise QueryError(f"lists refer to each other in a loop: {chain}",
+                             key=f"lists.{name}")
+        items = list(lists[name]) if not isinstance(lists[name], str) else [lists[name]]
+        if not items:
+            raise QueryError("the list is empty", key=f"lists.{name}")
+        active.append(name)
+        kids = tuple(Parser(str(item), f"lists.{name}[{i}]", resolve).parse()
+                     for i, item in enumerate(items))
+        active.pop()
+        done[name] = kids[0] if len(kids) == 1 else Or(kids)
+        return done[name]
+
+    root = Parser(source, key, resolve).parse()
+    atoms = frozenset(atoms_of(root))
+    if compile_node(root, {a: i for i, a in enumerate(atoms)})({}, (), 0) is not None:
+        # e.g. `NOT sport` or `a OR -b`: it would post nearly every article in every feed.
+        raise QueryError("the query matches articles that contain none of its terms "
+                         "(it needs a term that is not negated)", key=key, column=1)
+    requires = requirements(root) or [frozenset([a]) for a in atoms_of(root, True) or atoms]
+    return Query(source, root, key, atoms, tuple(dict.fromkeys(requires)))
+
+
+_BARE = re.compile(r"[^\W_](?:[\w'.-]*[^\W_])?\*?")
+
+
+def terms_query(terms: Sequence[str], exclude: Sequence[str] = ()) -> str:
+    """The `terms:`/`exclude:` sugar as query source: any term, none of the excluded.
+
+    Single words stay bare (so they inflect: `sanction` finds `sanctioned`); anything with
+    spaces or query syntax in it becomes a quoted phrase, matched word for word.
+    """
+    def one(term: str) -> str:
+        t = term.strip()
+        if len(t) > 1 and t[0] == t[-1] == '"':     # already quoted: keep it exact
+            return '"' + t[1:-1].replace('"', " ") + '"'
+        if _BARE.fullmatch(t) and t not in ("OR", "AND", "NOT") and not t.startswith("NEAR"):
+            return t
+        return '"' + t.replace('"', " ") + '"'
+
+    inc = [one(t) for t in terms if t.strip().strip('"').strip()]
+    exc = [one(t) for t in exclude if t.strip().strip('"').strip()]
+    src = "(" + " OR ".join(inc) + ")" if inc else ""
+    if exc:
+        src += " NOT (" + " OR ".join(exc) + ")"
+    return src.strip()

@@ -1,0 +1,192 @@
+"""The operations side of a running Service: admin commands, live config reload, the
+health/metrics server, posting paused, operator alerts, and the SIGTERM watchdog.
+
+Kept out of bot/service.py so the service stays about polling and sending; the service
+calls `start()`, `may_send()` and `stop()`, and this is the `Host` the commands act on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import html
+import logging
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, Protocol
+
+from bot import metrics
+from bot.admin import Commands
+from bot.config import INTERVAL, ConfigWatcher
+from bot.deliver import Deliverer
+from bot.errors import ConfigError, DeliveryError
+from bot.models import utcnow
+from bot.service.ops import OpsServer
+from bot.settings import Settings
+from bot.store import SharedState, Store
+
+if TYPE_CHECKING:
+    from bot.admin import AdminBot
+
+log = logging.getLogger("newsbot")
+UPDATES_LEASE = "telegram-updates"
+UPDATES_TTL = timedelta(seconds=30)       # renewed every watch tick (INTERVAL)
+ADMIN_RETRY = timedelta(seconds=60)
+
+
+class Runner(Protocol):
+    """What the host needs of the service it runs beside (`bot.service.Service`): it reads
+    these and asks through the methods, never reaching into the service's internals."""
+
+    settings: Settings
+    store: Store
+    owner: str
+    started_at: datetime
+    stopping: bool
+    deliverer: Deliverer
+
+    async def apply_settings(self, settings: Settings) -> None: ...
+
+    def hold_sending(self, held: bool) -> None: ...
+
+    def wake_up(self) -> None: ...
+
+
+class ServiceHost:
+    def __init__(self, service: Runner) -> None:
+        self.service = service
+        self.shared = SharedState(service.store.engine)
+        self.watcher = ConfigWatcher(service.settings.path)
+        self.admin: AdminBot | None = None
+        self.ops: OpsServer | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._next_admin_start = utcnow()
+
+    # -- Host (what admin commands see) ------------------------------------------------
+    @property
+    def settings(self) -> Settings:
+        return self.service.settings
+
+    @property
+    def store(self) -> Store:
+        return self.service.store
+
+    @property
+    def started_at(self) -> datetime:
+        return self.service.started_at
+
+    async def apply_settings(self, settings: Settings, *, written: bool = False) -> None:
+        """Make a new config live (`Runner.apply_settings`); `written`: our own write-back,
+        so the file watcher does not reload it a second time."""
+        if written:
+            self.watcher.mark_current()
+        await self.service.apply_settings(settings)
+
+    def set_paused(self, by: str | None) -> None:
+        """Persisted in the database, so every process and a restart honour it."""
+        if by is None:
+            self.shared.resume()
+        else:
+            self.shared.pause(by, utcnow())
+            # Cut a drain in progress short: at most the message in flight still goes.
+            self.service.hold_sending(True)
+        self.service.wake_up()
+
+    # -- lifecycle ---------------------------------------------------------------------
+    async def start(self) -> None:
+        s = self.settings
+        if s.health_port:
+            try:
+                self.ops = OpsServer(s.health_port, self.health).start()
+            except OSError as exc:
+                log.error("health/metrics server not started on port %d: %s",
+                          s.health_port, exc.strerror or exc)
+        await self.claim_updates()
+        self._task = asyncio.create_task(self._watch(), name="newsbot-config-watch")
+
+    async def claim_updates(self) -> None:
+        """Only one process reads Telegram updates (a second getUpdates reader makes the
+        Bot API answer 409 Conflict): the holder of a lease in the database. Renewed on
+        every watch tick; a holder killed with -9 is replaced once the lease expires."""
+        s, now = self.settings, utcnow()
+        if not (s.token and s.admins) or self.service.stopping:
+            return
+        mine = await asyncio.to_thread(self.store.leases.acquire, UPDATES_LEASE,
+                                       self.service.owner, now, UPDATES_TTL)
+        if not mine:
+            if self.admin is not None:
+                log.warning("another process now reads Telegram updates; admin commands "
+                            "move there")
+                await self.admin.stop()
+                self.admin = None
+            return
+        if self.admin is None:
+            from bot.admin import AdminBot
+
+            self.admin = AdminBot(s.token.reveal(), s.api_url, Commands(self),
+                                  lambda: self.settings.admins)
+        if not self.admin.running and now >= self._next_admin_start:
+            self._next_admin_start = now + ADMIN_RETRY      # Telegram down: retry, not spin
+            await self.admin.start()
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        if self.admin is not None:
+            await self.admin.stop()
+        if self.ops is not None:
+            self.ops.stop()
+
+    async def may_send(self) -> bool:
+        """The service loop asks before each drain: not while posting is paused."""
+        paused = await asyncio.to_thread(self.shared.paused)
+        if paused is None:
+            self.service.hold_sending(False)                     # undo a /pause cut
+        return paused is None and not self.service.stopping
+
+    # -- config watch ------------------------------------------------------------------
+    async def _watch(self) -> None:
+        while not self.service.stopping:
+            await asyncio.sleep(INTERVAL)
+            try:
+                result = await asyncio.to_thread(self.watcher.check)
+                if isinstance(result, ConfigError):
+                    log.error("config change refused, keeping the last good config: %s",
+                              result)
+                    await self.notify_operator(
+                        f"newsbot: config change refused, still running the last good "
+                        f"config.\n{result}")
+                elif result is not None:
+                    await self.apply_settings(result)
+                await self.claim_updates()
+                await asyncio.to_thread(self._gauges)
+            except asyncio.CancelledError:
+                raise
+            except Exception:                   # never let the watcher die silently
+                log.exception("config watch failed; trying again")
+
+    def _gauges(self) -> None:
+        metrics.QUEUE_DEPTH.set(self.store.outbox.pending())
+        metrics.FEEDS_FAILING.set(sum(1 for s in self.store.feed_states() if s.error_count))
+
+    async def notify_operator(self, text: str) -> None:
+        """Straight through the deliverer, not the outbox: outbox rows belong to stories
+        (story_id NOT NULL, unique per chat/story), and an alert must go out even while
+        posting is paused or a backlog is waiting."""
+        s = self.settings
+        chat = s.operator_chat or (str(s.admins[0]) if s.admins else None)
+        if chat is None:
+            return
+        try:
+            await self.service.deliverer.send(chat, html.escape(text[:3500]))
+        except DeliveryError as exc:
+            log.warning("could not alert the operator in %s: %s", chat, exc)
+
+    def health(self) -> tuple[bool, dict[str, Any]]:
+        svc = self.service
+        paused = self.shared.paused()           # also proves the database answers
+        return (not svc.stopping, {
+            "uptime_seconds": int((utcnow() - svc.started_at).total_seconds()),
+            "feeds": len(svc.settings.feeds), "topics": len(svc.settings.topics),
+            "paused": paused is not None, "stopping": svc.stopping})

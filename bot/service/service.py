@@ -1,0 +1,274 @@
+"""The long-lived process: APScheduler 3 as the local timer that polls each feed on its
+own schedule, and an asyncio sender that drains the outbox. Also `run --once`."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import functools
+import logging
+import os
+import signal
+import socket
+import uuid
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from typing import TextIO
+
+from apscheduler.executors.pool import ThreadPoolExecutor as APThreadPool
+from apscheduler.jobstores.base import JobLookupError
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from bot.deliver import ConsoleDeliverer, Deliverer, Sender, TelegramDeliverer
+from bot.errors import DeliveryError, StoreError, TokenRejected
+from bot.models import FeedState, utcnow
+from bot.pipeline import FeedReport, build_context
+from bot.poll import HostLimiter, ParsePool, poll_cycle, poll_one
+from bot.service import ops
+from bot.service.host import ServiceHost
+from bot.service.watchdog import start_watchdog
+from bot.settings import Settings
+from bot.store import SharedState, Store
+
+log = logging.getLogger("newsbot")
+HOUSEKEEP_EVERY = timedelta(hours=6)
+ONCE_MAX_WAIT = timedelta(seconds=60)   # --once waits this long for retries that are due soon
+PARSE_POOL_MIN_FEEDS = 20   # fewer feeds: parsing inline costs less than starting processes
+
+
+def make_deliverer(settings: Settings, out: TextIO | None = None) -> Deliverer:
+    if settings.token:
+        return TelegramDeliverer(settings.token.reveal(), settings.api_url)
+    log.info("TELEGRAM_BOT_TOKEN is not set: printing posts to the terminal instead")
+    return ConsoleDeliverer(out) if out is not None else ConsoleDeliverer()
+
+
+class Service:
+    def __init__(self, settings: Settings, *, out: TextIO | None = None) -> None:
+        self.settings = settings
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self.store = Store(settings.database_url.reveal())
+        self.store.migrate()
+        self.store.ensure_feeds((f.url for f in settings.feeds), utcnow())
+        self.ctx = build_context(settings, self.store)
+        self.limiter = HostLimiter(settings.polling.per_host)
+        self.deliverer = make_deliverer(settings, out)
+        self.sender = Sender(self.store, self.deliverer, settings.delivery, self.owner,
+                             operator_chat=settings.operator_chat)
+        self.stopping = False
+        self.started_at = utcnow()
+        # A poll must finish within its lease, or another process could take the feed.
+        self.feed_ttl = timedelta(seconds=settings.polling.total_timeout + 30)
+        self.hard_exit_after: float | None = None    # the CLI sets it: see service.watchdog
+        # Set by run_forever: the long-lived parts that `run --once` does not start.
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.wake: asyncio.Event | None = None
+        self.scheduler: BackgroundScheduler | None = None
+        self.parse_pool: ParsePool | None = None
+
+    # -- one cycle ---------------------------------------------------------------------------
+    def poll_all(self, on_report: object = None, *, due_only: bool = False
+                 ) -> list[FeedReport]:
+        """Every feed once (`run --once`), or with `due_only` only the feeds whose interval
+        has come (`run --once --due`: cron, or several processes splitting one cycle)."""
+        def report(r: FeedReport) -> None:
+            ops.record_report(r)
+            if callable(on_report):
+                on_report(r)
+
+        gone = {s.url for s in self.store.feed_states() if s.gone}     # one query, not N
+        feeds = [f for f in self.settings.feeds if f.url not in gone]
+        pool = ParsePool() if len(feeds) >= PARSE_POOL_MIN_FEEDS else None
+        # Every feed once, unless another process polled it since this cycle began.
+        gate = self._feed_gate if due_only else functools.partial(
+            self._feed_gate, not_polled_since=utcnow())
+        try:
+            return poll_cycle(self.ctx, feeds, workers=self.settings.polling.workers,
+                              limiter=self.limiter, parse_pool=pool,
+                              on_report=report, gate=gate)
+        finally:
+            if pool is not None:
+                pool.close()
+            self.housekeep()
+
+    def housekeep(self) -> None:
+        """Delete stories and finished alerts older than `retention` (bot.retention)."""
+        retention = self.ctx.settings.retention
+        try:
+            stories, alerts = self.store.retention.sweep(utcnow() - retention)
+        except StoreError as exc:           # the database is down: next time
+            log.warning("%s; will retry", exc)
+            return
+        if stories or alerts:
+            log.info("retention: deleted %d stories and %d alerts older than %s", stories,
+                     alerts, retention)
+
+    async def run_once(self, on_report: object = None, *, due_only: bool = False
+                       ) -> list[FeedReport]:
+        await self._start_deliverer()
+        try:
+            reports = await asyncio.to_thread(self.poll_all, on_report, due_only=due_only)
+            paused = await asyncio.to_thread(SharedState(self.store.engine).paused)
+            if paused is not None:       # /pause holds for cron runs too: queued, not sent
+                log.warning("posting is paused (by %s since %s): matches stay queued; "
+                            "/resume to send", paused.by, f"{paused.since:%Y-%m-%d %H:%M}")
+                return reports
+            deadline = utcnow() + ONCE_MAX_WAIT
+            while True:
+                await self.sender.drain()
+                due = await self.sender.next_wake()
+                if due is None or due > deadline:
+                    break
+                await asyncio.sleep(max(0.05, (due - utcnow()).total_seconds()))
+            return reports
+        finally:
+            await self.close()
+
+    # -- long-lived --------------------------------------------------------------------------
+    async def run_forever(self) -> None:
+        loop = asyncio.get_running_loop()
+        self.wake = wake = asyncio.Event()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, self.stop)
+        self.loop = loop
+        self.scheduler = scheduler = BackgroundScheduler(
+            executors={"default": APThreadPool(self.settings.polling.workers)},
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
+            timezone="UTC")
+        self.parse_pool = ParsePool() if len(self.settings.feeds) >= PARSE_POOL_MIN_FEEDS \
+            else None
+        if self.parse_pool is not None:
+            self.ctx = dataclasses.replace(self.ctx, fetch_parse=self.parse_pool)
+        now = utcnow()
+        states = {s.url: s for s in self.store.feed_states()}
+        for feed in self.settings.feeds:
+            state = states.get(feed.url) or FeedState(url=feed.url)
+            if state.gone:
+                log.warning("feed %s is gone (410) and not polled; remove it from the config",
+                            feed.url)
+            else:
+                self._schedule(feed.url, max(now, state.next_poll_at or now))
+        # Housekeeping: soon after start, then every HOUSEKEEP_EVERY.
+        scheduler.add_job(self.housekeep, "interval", seconds=HOUSEKEEP_EVERY.total_seconds(),
+                               next_run_time=now + timedelta(minutes=1), id="housekeep")
+        scheduler.start()
+        await self._start_deliverer()
+        self.host = ServiceHost(self)      # admin commands, config reload, /healthz
+        await self.host.start()
+        log.info("newsbot running: %d feeds, %d topics", len(self.settings.feeds),
+                 len(self.settings.topics))
+        try:
+            while not self.stopping:
+                if await self.host.may_send():       # not while an admin paused posting
+                    await self.sender.drain()
+                due = await self.sender.next_wake()
+                timeout = 30.0 if due is None else (due - utcnow()).total_seconds()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(wake.wait(), max(0.2, min(timeout, 30.0)))
+                wake.clear()
+        finally:
+            await self.host.stop()
+            scheduler.shutdown(wait=False)
+            if self.parse_pool is not None:
+                self.parse_pool.close()
+            await self.close()
+            log.info("newsbot stopped")
+
+    # -- what the host (admin commands, config reload) asks of the service -------------
+    async def apply_settings(self, settings: Settings) -> None:
+        """Make a new config live: rebuild the pipeline Context (matcher, limits), create
+        and schedule new feeds, unschedule removed ones. Delivery pacing, logging and
+        health_port keep their start-up values until a restart."""
+        old = self.settings
+        now = utcnow()
+        await asyncio.to_thread(self.store.ensure_feeds, (f.url for f in settings.feeds), now)
+        ctx = build_context(settings, self.store)
+        if self.parse_pool is not None:     # keep the running parse processes
+            ctx = dataclasses.replace(ctx, fetch_parse=self.parse_pool)
+        self.ctx, self.settings = ctx, settings
+        old_urls, new_urls = {f.url for f in old.feeds}, {f.url for f in settings.feeds}
+        if self.scheduler is not None:
+            for url in old_urls - new_urls:
+                with contextlib.suppress(JobLookupError):
+                    self.scheduler.remove_job(url)
+            for url in sorted(new_urls - old_urls):
+                state = await asyncio.to_thread(self.store.feed_state, url)
+                if not state.gone:
+                    self._schedule(url, max(now, state.next_poll_at or now))
+        log.info("config applied: %d feeds (+%d, -%d), %d topics", len(settings.feeds),
+                 len(new_urls - old_urls), len(old_urls - new_urls), len(settings.topics))
+
+    def hold_sending(self, held: bool) -> None:
+        """/pause cuts a drain in progress short (the message in flight still goes);
+        /resume lets it run again, unless the process is stopping."""
+        self.sender.stopping = held or self.stopping
+
+    def wake_up(self) -> None:
+        """Wake the send loop now (thread-safe); a no-op before `run_forever` starts it."""
+        if self.loop is not None and self.wake is not None:
+            self.loop.call_soon_threadsafe(self.wake.set)
+
+    def _schedule(self, url: str, when: datetime) -> None:
+        if self.scheduler is None:
+            return                          # run --once schedules nothing
+        self.scheduler.add_job(self._poll_job, "date", run_date=when, args=[url], id=url,
+                               replace_existing=True)
+
+    def _poll_job(self, url: str) -> None:
+        feed = self.ctx.settings.feed(url)
+        if feed is None or self.stopping:
+            return
+        report = poll_one(self.ctx, feed, self.limiter, gate=self._feed_gate)
+        if report.outcome == "skipped":
+            # Another process polls it, or just did: follow the schedule in the database.
+            self._schedule(url, self.store.leases.feed_next(url, utcnow()))
+            return
+        ops.record_report(report)
+        if report.outcome == "gone":
+            log.error("feed %s is gone (410); polling stopped. Remove it from the config",
+                      url)
+        elif report.next_poll_at is not None and not self.stopping:
+            self._schedule(url, report.next_poll_at)
+        if report.queued:
+            self.wake_up()
+
+    @contextlib.contextmanager
+    def _feed_gate(self, url: str, *,
+                   not_polled_since: datetime | None = None) -> Iterator[bool]:
+        """Hold the feed's lease while polling it: with several processes on one
+        database, each feed is polled by one of them per interval."""
+        leases = self.store.leases
+        mine = leases.claim_feed(url, self.owner, utcnow(), self.feed_ttl,
+                                 not_polled_since=not_polled_since)
+        try:
+            yield mine
+        finally:
+            if mine:    # after the poll's state; batched while a cycle runs
+                self.store.feed_writes.release(url, self.owner)
+
+    async def _start_deliverer(self) -> None:
+        """Telegram unreachable at start is an outage like any other: the sender retries.
+        A rejected token is not: TokenRejected propagates and the process exits with it."""
+        try:
+            await self.deliverer.start()
+        except TokenRejected:
+            raise
+        except DeliveryError as exc:
+            log.warning("Bot API not reachable at start (%s); posts wait in the outbox", exc)
+
+    def stop(self) -> None:
+        """SIGTERM: take no new work, let the in-flight send finish, release leases."""
+        if not self.stopping:
+            log.info("stopping: finishing in-flight work")
+            if self.hard_exit_after is not None:
+                start_watchdog(self.hard_exit_after)
+        self.stopping = self.sender.stopping = True
+        if self.wake is not None:
+            self.wake.set()
+
+    async def close(self) -> None:
+        await asyncio.to_thread(self.store.outbox.release, self.owner)
+        await asyncio.to_thread(self.store.leases.release_all, self.owner)
+        await self.deliverer.close()
+        self.store.close()

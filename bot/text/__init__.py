@@ -1,0 +1,9 @@
+"""Text helpers every stage shares, pure: HTML to plain text, the one case/accent fold,
+and the one URL canonicaliser with its one tracking-parameter list."""
+
+from bot.text.folding import fold, fold_indexed, strip_accents
+from bot.text.html import HIDDEN_ELEMENTS, html_to_text, split_sentences
+from bot.text.urls import TRACKING, canonical_url, is_tracking, without_tracking
+
+__all__ = ["HIDDEN_ELEMENTS", "TRACKING", "canonical_url", "fold", "fold_indexed", "html_to_text",
+           "is_tracking", "split_sentences", "strip_accents", "without_tracking"]

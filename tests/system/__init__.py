@@ -1,0 +1,1 @@
+"""Process-level tests: real newsbot processes (crash, SIGTERM, instances, end to end)."""

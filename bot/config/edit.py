@@ -23,7 +23,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.util import load_yaml_guess_indent
 
-from bot.config import loader as config
+from bot.config.loader import load
 from bot.errors import ConfigError
 from bot.settings import Settings
 
@@ -156,7 +156,7 @@ class ConfigEditor:
             yaml.dump(doc, out)
             text = out.getvalue()
             # Validated as the file it will become: same path, same includes, same env.
-            settings = config.load(self.path, self.env, texts={file.resolve(): text})
+            settings = load(self.path, self.env, texts={file.resolve(): text})
             if file.read_text(encoding="utf-8") != before:
                 raise ConfigError("the file changed while this edit was made: try again",
                                   file=str(file))

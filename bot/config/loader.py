@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError
 
-from bot.config import values as v
+import bot.config.values as v
 from bot.errors import ConfigError, QueryError
 from bot.match import compile_query, terms_query
 from bot.settings import (

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from ruamel.yaml import YAML
 
-from bot.config import loader as config
+from bot.config.loader import load
 from bot.errors import ConfigError
 from bot.settings import Settings
 
@@ -66,6 +66,6 @@ class ConfigWatcher:
             return None
         self.seen = now          # report a bad edit once; the next change is looked at anew
         try:
-            return config.load(self.path, self.env)
+            return load(self.path, self.env)
         except ConfigError as exc:
             return exc

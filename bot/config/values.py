@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import re
 from datetime import timedelta
 from pathlib import Path
@@ -104,10 +105,7 @@ def http_engine(value: object) -> str:
     """How feeds are fetched: `auto` (curl if pycurl is installed), `curl` or `urllib3`."""
     if value not in ("auto", "curl", "urllib3"):
         raise ValueError(f"expected auto, curl or urllib3, got {value!r}")
-    if value == "curl":
-        try:
-            import pycurl  # noqa: F401
-        except ImportError:
-            raise ValueError("curl needs pycurl: pip install 'newsbot[curl]', or use "
-                             "auto") from None
+    # Only the fetch stage imports pycurl; whether it is installed is enough to know here.
+    if value == "curl" and importlib.util.find_spec("pycurl") is None:
+        raise ValueError("curl needs pycurl: pip install 'newsbot[curl]', or use auto")
     return str(value)

@@ -229,7 +229,7 @@ def _curl_module(engine: str) -> Any:
     if engine == "urllib3":
         return None
     try:
-        from bot.fetch import curl as curl_engine
+        import bot.fetch.curl as curl_engine
     except ImportError:
         if engine == "curl":
             raise

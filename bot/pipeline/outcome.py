@@ -13,10 +13,10 @@ import logging
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+import bot.pipeline.schedule as schedule
 from bot import metrics
 from bot.errors import FeedError, FeedGone, FetchTimeout, NetworkError
 from bot.models import Fetched, NotModified
-from bot.pipeline import schedule
 from bot.settings import FeedConfig
 from bot.store import queue_alert
 

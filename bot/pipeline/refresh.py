@@ -16,12 +16,12 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+import bot.pipeline.schedule as schedule
 from bot import metrics
 from bot.dedupe import StoryFingerprint, fingerprint, same_story
 from bot.errors import FeedError
 from bot.format import render_post
 from bot.models import Article, FeedState, Match, NotModified
-from bot.pipeline import schedule
 from bot.pipeline.context import Context, FeedReport
 from bot.pipeline.outcome import body_was_sent, record_failure, record_success
 from bot.pipeline.queue import queue_item

@@ -26,6 +26,7 @@ from dataclasses import replace
 from datetime import datetime
 from urllib.parse import urlsplit
 
+from bot.errors import StoreError
 from bot.fetch import shared_session
 from bot.models import FeedState, utcnow
 from bot.pipeline import Context, FeedReport, refresh_feed
@@ -101,6 +102,9 @@ def _refresh(ctx: Context, feed: FeedConfig, clock: Callable[[], datetime],
              state: FeedState | None) -> FeedReport:
     try:
         return refresh_feed(ctx, feed, clock(), state)
+    except StoreError as exc:   # the database, not the feed: an operator message, no traceback
+        log.error("feed %s: not polled: %s", feed.url, exc)
+        return FeedReport(url=feed.url, outcome="error", error=str(exc))
     except Exception as exc:    # not a FeedError: a bug; the other feeds carry on
         log.exception("feed %s: unexpected error while polling", feed.url)
         return FeedReport(url=feed.url, outcome="error",

@@ -20,12 +20,12 @@ from apscheduler.executors.pool import ThreadPoolExecutor as APThreadPool
 from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.background import BackgroundScheduler
 
+import bot.service.ops as ops
 from bot.deliver import ConsoleDeliverer, Deliverer, Sender, TelegramDeliverer
 from bot.errors import DeliveryError, StoreError, TokenRejected
 from bot.models import FeedState, utcnow
 from bot.pipeline import FeedReport, build_context
 from bot.poll import HostLimiter, ParsePool, poll_cycle, poll_one
-from bot.service import ops
 from bot.service.host import ServiceHost
 from bot.service.watchdog import start_watchdog
 from bot.settings import Settings

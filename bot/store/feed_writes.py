@@ -29,12 +29,14 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.store.leases import RELEASE_FEED
 from bot.store.schema import feeds
+from bot.store.wrap import wrapped_methods
 
 log = logging.getLogger("newsbot.store")
 
 UPDATE_FEED = update(feeds).where(feeds.c.url == bindparam("_url"))   # SET from the params
 
 
+@wrapped_methods
 class FeedWrites:
     BATCH = 64
 

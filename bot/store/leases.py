@@ -14,6 +14,7 @@ from sqlalchemy import ColumnElement, Engine, Update, and_, bindparam, delete, o
 
 from bot.store.db import dialect_insert, reader_of
 from bot.store.schema import feeds, leases
+from bot.store.wrap import wrapped_methods
 
 
 # Built once (run on every poll): SQLAlchemy memoises a statement's cache key on the object.
@@ -34,6 +35,7 @@ RELEASE_FEED = update(feeds).where(feeds.c.url == bindparam("_url"),
     lease_owner=None, lease_until=None)
 
 
+@wrapped_methods
 class LeaseStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine

@@ -17,6 +17,7 @@ from sqlalchemy import Connection, Engine, and_, case, func, or_, select, update
 from bot.store.db import reader_of
 from bot.store.records import OutboxItem, OutboxRow
 from bot.store.schema import chat_aliases, outbox, stories
+from bot.store.wrap import wrapped_methods
 
 
 def _claimable(now: datetime) -> Any:
@@ -30,6 +31,7 @@ _DUE = case((outbox.c.lease_until > outbox.c.not_before, outbox.c.lease_until),
             else_=outbox.c.not_before)
 
 
+@wrapped_methods
 class OutboxStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine

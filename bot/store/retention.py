@@ -23,6 +23,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.errors import StoreError
 from bot.store.schema import articles, feeds, outbox, stories
+from bot.store.wrap import wrapped_methods
 
 __all__ = ["MAX_LISTED", "Retention"]
 
@@ -39,6 +40,7 @@ _OLD_ALERTS = delete(outbox).where(outbox.c.story_id.is_(None), outbox.c.state !
                                    outbox.c.created_at < bindparam("before"))
 
 
+@wrapped_methods
 class Retention:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine

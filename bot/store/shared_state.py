@@ -13,6 +13,7 @@ from sqlalchemy import Engine, delete, select
 
 from bot.store.db import dialect_insert, reader_of
 from bot.store.schema import state
+from bot.store.wrap import wrapped_methods
 
 PAUSED = "posting_paused"
 
@@ -23,6 +24,7 @@ class Paused:
     since: datetime
 
 
+@wrapped_methods
 class SharedState:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine

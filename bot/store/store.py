@@ -28,8 +28,10 @@ from bot.store.schema import articles, feeds
 from bot.store.stories import FEED_ID as _FEED_ID
 from bot.store.stories import STORY_LOCK as _STORY_LOCK
 from bot.store.stories import StoryTx, insert_article
+from bot.store.wrap import wrap_exceptions, wrapped_methods
 
 
+@wrapped_methods
 class Store:
     def __init__(self, url: str) -> None:
         self.url = url
@@ -100,7 +102,8 @@ class Store:
         threads or two processes, never open two stories. All or nothing: a crash, or an
         exception in the block, leaves no article, story or outbox row behind.
         """
-        with self.engine.begin() as conn:
+        with wrap_exceptions(f"recording an article of {feed_url}"), \
+                self.engine.begin() as conn:
             if conn.dialect.name == "postgresql":
                 conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_STORY_LOCK})")
             article_id = insert_article(conn, feed_url, art, now)

@@ -24,6 +24,7 @@ from sqlalchemy import Connection, bindparam, insert, select, update
 from bot.store.db import upsert_ignore
 from bot.store.records import ArticleRecord, NewStory, OutboxItem, StoryMatch, StoryRow
 from bot.store.schema import articles, feeds, outbox, stories, story_bands
+from bot.store.wrap import wrapped_methods
 
 if TYPE_CHECKING:
     from bot.store.outbox import OutboxStore
@@ -34,6 +35,7 @@ FEED_ID = select(feeds.c.id).where(feeds.c.url == bindparam("u"))
 STORY_LOCK = 0x73746F72   # "stor": serialises story lookup + creation on PostgreSQL
 
 
+@wrapped_methods
 class StoryTx:
     """One article's story decision inside one open transaction (`Store.story_tx`)."""
 

@@ -31,10 +31,11 @@ from telegram.ext import (
 from telegram.request import HTTPXRequest
 
 from bot.admin.commands import Commands
+from bot.format import MAX_MESSAGE
 
 log = logging.getLogger("newsbot.admin")
 POLL_TIMEOUT = 10            # getUpdates long-poll seconds: short enough for a quick stop
-MAX_TEXT = 4000              # sendMessage takes 1-4096 characters; leave a margin
+MAX_TEXT = MAX_MESSAGE - 96  # sendMessage takes 1-4096 characters; leave a margin
 REFUSAL = ("Sorry, this bot's commands are for its administrators only. "
            "If you run this bot, add your user id ({uid}) to `admins:` in the config.")
 

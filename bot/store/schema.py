@@ -145,6 +145,7 @@ outbox = Table(
     # The first row of the digest this row was in when it went unanswered: a retry resends
     # exactly that digest, never one with more stories folded in. v5.
     Column("batch", BigInteger),
+    UniqueConstraint("chat", "story_id", "kind", name="uq_outbox_chat_story_kind"),
     Index("ix_outbox_due", "state", "not_before"),
 )
 

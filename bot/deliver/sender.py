@@ -29,7 +29,6 @@ from bot.store import OutboxRow, Store
 log = logging.getLogger("newsbot.sender")
 EDIT_WAIT = timedelta(seconds=30)        # an edit whose post has not gone out yet
 FOLD_BATCH = 200                         # rows looked at for one digest message
-CHAT_LEASE = timedelta(seconds=60)       # one sender per chat across processes
 MAX_DIGEST_ATTEMPTS = 3                  # a digest refused this often: post those one by one
 
 
@@ -75,13 +74,14 @@ class Sender:
 
     async def _hold(self, chat: str) -> bool:
         """One process at a time sends to a chat (a lease in the database), so several
-        processes together keep to the chat's pace. Taking a chat over, it paces from the
-        messages every process sent there in the last minute."""
-        now, leases = self.clock(), self.store.leases
+        processes together keep to the chat's pace; it lasts `delivery.lease`, like a
+        claimed row, so a killed process holds its chats no longer than its rows. Taking a
+        chat over, it paces from the messages every process sent there in the last minute."""
+        now, leases, ttl = self.clock(), self.store.leases, self.settings.lease
         taken = self.held.get(chat)
-        if taken is None or now - taken >= CHAT_LEASE / 2:      # take, or renew in time
+        if taken is None or now - taken >= ttl / 2:             # take, or renew in time
             if not await asyncio.to_thread(leases.acquire, f"send:{chat}", self.owner, now,
-                                           CHAT_LEASE):
+                                           ttl):
                 self.held.pop(chat, None)
                 return False
             self.held[chat] = now

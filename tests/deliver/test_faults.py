@@ -5,6 +5,7 @@ late, outages, errors about the bot rather than the message, and the token in an
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 from datetime import timedelta
 from html import unescape
@@ -136,7 +137,7 @@ def test_an_outage_backs_off_per_chat_and_everything_goes_out_oldest_first(
         await drain_until_empty(sender)
     lazily(sender, go)
     failed = [r.time for r in telegram_api.requests if r.status == 502]   # getMe, then sends
-    gaps = [b - a for a, b in zip(failed, failed[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(failed)]
     assert len(failed) <= 5, f"{len(failed)} attempts in a 2.5 s outage: no backoff"
     # Never before the chat's pause ended: 0.2 s, 0.4 s, 0.8 s, then the 1 s cap.
     assert all(gap >= min(0.2 * 2 ** i, 1.0) for i, gap in enumerate(gaps)), gaps

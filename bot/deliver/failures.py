@@ -133,7 +133,7 @@ class Failures:
         wait = pause.until - now
         what = "every chat" if chat == EVERY_CHAT else chat
         # One line per failure: what happened, to which chat, and what was done.
-        log.warning("%s; nothing more to %s for %s (failure %d in a row)", exc, what,
+        log.warning("%s; retrying %s in %s (failure %d in a row)", exc, what,
                     _seconds(wait), max(pause.failures, 1))
         return pause
 

@@ -111,13 +111,14 @@ def test_admin_commands_come_back_after_refused_connections_and_401s_and_sigterm
     try:
         bot.wait_log("admin commands on")           # came back by itself
         assert ask_status(telegram_api)
-        # 401 for every getUpdates for a while: PTB's own Updater gave up for good here.
-        telegram_api.fail(401, "Unauthorized", method="getUpdates", seconds=4)
+        # 401 for every getUpdates for a while (longer than one long poll, so the next one
+        # meets it): PTB's own Updater gave up for good here.
+        telegram_api.fail(401, "Unauthorized", method="getUpdates", seconds=14)
         wait_for(lambda: healthz(port)["admin_commands"]["state"] == "down", "reader down")
         health = healthz(port)
         assert health["status"] == "degraded" and "Unauthorized" in str(health)
         assert "admin commands: DOWN" in status_text(config, bot.db_url, telegram_api)
-        wait_for(lambda: healthz(port)["admin_commands"]["state"] == "up", "reader back")
+        wait_for(lambda: healthz(port)["admin_commands"]["state"] == "up", "reader back", 60)
         assert ask_status(telegram_api)
         wait_for(lambda: any("admin commands are off" in t
                              for t in telegram_api.texts("@ops_room")), "one alert")

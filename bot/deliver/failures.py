@@ -133,8 +133,8 @@ class Failures:
         wait = pause.until - now
         what = "every chat" if chat == EVERY_CHAT else chat
         # One line per failure: what happened, to which chat, and what was done.
-        log.warning("%s; retrying %s in %s (failure %d in a row)", exc, what,
-                    _seconds(wait), max(pause.failures, 1))
+        log.warning("%s; retrying in %s (%s: failure %d in a row)", exc, _seconds(wait),
+                    what, max(pause.failures, 1))
         return pause
 
     async def _alert_once(self, pause: ChatPause, text: str) -> None:

@@ -18,10 +18,12 @@ message tells the operator what to do next::
     ├── QueryError             topic query syntax: key and column
     ├── DeliveryError          chat id
     │   ├── RetryLater             429 (retry_after) / 5xx / network: retry the same message
+    │   │   └── Unanswered             sent, no answer in time: Telegram may have posted it
     │   ├── ChatUnavailable        403, chat not found: keep rows, alert, retry slowly
+    │   ├── ApiRefused             about the bot, token or API, not the message: pause all
     │   │   └── TokenRejected          401/404: TELEGRAM_BOT_TOKEN is wrong
     │   ├── ChatMigrated           the group became a supergroup: follow its new id
-    │   └── Rejected               400 for this message (bad HTML, too long): do not retry as is
+    │   └── Rejected               400 certainly about this message (bad HTML, too long)
     └── StoreError             the database refused or is unreachable (wrapped at the
                                store boundary: bot.store.wrap_exceptions)
 """
@@ -112,11 +114,22 @@ class RetryLater(DeliveryError):
         super().__init__(chat, message)
 
 
+class Unanswered(RetryLater):
+    """The request went out and no answer came in time: Telegram may have taken it (it has
+    no idempotency key), so a retry may post twice. Retried at most once, after a pause."""
+
+
 class ChatUnavailable(DeliveryError):
     pass
 
 
-class TokenRejected(ChatUnavailable):
+class ApiRefused(DeliveryError):
+    """An error about the bot, its token or the Bot API, not about the message (a 400 on
+    getMe, a 401): no row is failed for it; every chat's queue pauses and the operator is
+    told. `chat` is "*" when no message was involved."""
+
+
+class TokenRejected(ApiRefused):
     """401/404 from the Bot API: the token is wrong or revoked; every chat is affected."""
 
     def __init__(self, chat: str, api_url: str) -> None:

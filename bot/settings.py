@@ -1,7 +1,10 @@
-"""Typed, immutable settings: what `config.load()` returns. Secrets are masked in reprs."""
+"""Typed, immutable settings: what `config.load()` returns. Secrets are masked in reprs, and
+`redact` blanks every registered secret out of any text, in any letter case."""
 
 from __future__ import annotations
 
+import re
+import threading
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -32,6 +35,49 @@ class Secret:
 
     def __hash__(self) -> int:
         return hash(self._value)
+
+
+class Redactor:
+    """Blank registered secrets out of text, in any letter case and URL-encoded.
+
+    Case matters because Telegram's error texts reach us through python-telegram-bot, which
+    strips "Bad Request: " and passes the rest through `str.capitalize()` (telegram/error.py):
+    a token echoed in a 400 description comes back lower-cased. A bot token also gets its
+    secret half (after the colon) registered: that half alone is the credential's entropy."""
+
+    MASK = "<TELEGRAM_BOT_TOKEN>"
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._secrets: set[str] = set()
+        self._pattern: re.Pattern[str] | None = None
+
+    def add(self, secret: str | None) -> None:
+        """Register a secret (and, for a bot token "id:secret", its secret half)."""
+        secret = (secret or "").strip()
+        parts = {secret, secret.split(":", 1)[-1]}
+        forms = {p for p in parts if len(p) >= 4} | {p.replace(":", "%3A") for p in parts
+                                                     if ":" in p and len(p) >= 4}
+        with self._lock:
+            if forms <= self._secrets:
+                return
+            self._secrets |= forms
+            alternatives = sorted(self._secrets, key=len, reverse=True)   # longest first
+            self._pattern = re.compile("|".join(map(re.escape, alternatives)), re.IGNORECASE)
+
+    def __call__(self, text: str) -> str:
+        pattern = self._pattern
+        return text if pattern is None or not text else pattern.sub(self.MASK, text)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._secrets.clear()
+            self._pattern = None
+
+
+# The one redactor of the process: the deliverer and the admin reader register the token,
+# logging, the store (last_error, alert bodies) and command output pass text through it.
+redact = Redactor()
 
 
 @dataclass(frozen=True)
@@ -82,6 +128,7 @@ class DeliverySettings:
     retry_max: timedelta = timedelta(minutes=10)      # ... up to this, forever
     unavailable_retry: timedelta = timedelta(minutes=30)  # 403 / chat not found: retry slowly
     lease: timedelta = timedelta(seconds=60)          # a claimed row is ours this long
+    send_timeout: timedelta = timedelta(seconds=45)   # wait this long for Telegram's answer
 
 
 @dataclass(frozen=True)

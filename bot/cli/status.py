@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import sys
-from typing import TextIO
+from typing import Any, TextIO
 
 from bot.cli.check import table
 from bot.models import utcnow
 from bot.settings import Settings
-from bot.store import SharedState, Store
+from bot.store import EVERY_CHAT, SharedState, Store
 
 
 def status(settings: Settings, out: TextIO = sys.stdout) -> int:
@@ -36,10 +36,28 @@ def status(settings: Settings, out: TextIO = sys.stdout) -> int:
         print(f"outbox: {store.outbox.pending()} pending; last post "
               f"{last:%Y-%m-%d %H:%M UTC}" if last else
               f"outbox: {store.outbox.pending()} pending; nothing posted yet", file=out)
-        paused = SharedState(store.engine).paused()
+        shared = SharedState(store.engine)
+        paused = shared.paused()
         if paused is not None:
             print(f"posting: PAUSED by {paused.by} since {paused.since:%Y-%m-%d %H:%M UTC} "
                   "(send /resume to the bot)", file=out)
+        for chat, p in sorted(store.pauses.all().items()):
+            if p.until > now:
+                who = "every chat" if chat == EVERY_CHAT else chat
+                print(f"delivery: {who} paused until {p.until:%Y-%m-%d %H:%M:%S UTC} "
+                      f"({p.failures} failure(s) in a row since {p.since:%H:%M:%S}): "
+                      f"{p.reason}", file=out)
+        reader = shared.admin_reader()
+        if reader is not None:
+            print(_reader_line(reader), file=out)
     finally:
         store.close()
     return 0
+
+
+def _reader_line(state: dict[str, Any]) -> str:
+    since = str(state.get("since") or "")[:19].replace("T", " ")
+    if state.get("state") == "down":
+        return (f"admin commands: DOWN since {since} UTC ({state.get('error')}); the reader "
+                "retries every 30 s at most")
+    return f"admin commands: {state.get('state')} since {since} UTC"

@@ -46,7 +46,7 @@ DELIVERY = {"per_chat_per_minute": v.positive_int, "per_second": v.positive_int,
             "preview": v.boolean, "digest_after": v.positive_int, "quiet_hours": v.quiet_hours,
             "timezone": str, "edit_interval": v.duration, "digests": None,
             "retry_base": v.duration, "retry_max": v.duration,
-            "unavailable_retry": v.duration, "lease": v.duration}
+            "unavailable_retry": v.duration, "lease": v.duration, "send_timeout": v.duration}
 
 
 def config_path(path: str | os.PathLike[str] | None = None,

@@ -1,5 +1,5 @@
-"""Pacing decisions, pure: Telegram's rate limits per chat and overall, a chat paused by
-RetryAfter, when a burst is folded into one digest, quiet hours and retry backoff.
+"""Pacing decisions, pure: Telegram's rate limits per chat and overall, when a burst is
+folded into one digest, quiet hours and retry backoff.
 
 Telegram allows about 20 messages a minute to one channel or group and about 30 a second
 overall (https://core.telegram.org/bots/faq#my-bot-is-hitting-limits-how-do-i-avoid-this):
@@ -25,14 +25,13 @@ SECOND = timedelta(seconds=1.05)
 
 
 class Pacer:
-    """Sliding-window limits: N messages per chat per minute, M per second overall.
-    A RetryAfter pauses only the chat it came from."""
+    """Sliding-window limits: N messages per chat per minute, M per second overall. (A
+    RetryAfter pauses its chat in the database: `bot.store` chat_pauses.)"""
 
     def __init__(self, settings: DeliverySettings) -> None:
         self.per_chat, self.per_second = settings.per_chat_per_minute, settings.per_second
         self.sent: dict[str, deque[datetime]] = defaultdict(deque)
         self.recent: deque[datetime] = deque()
-        self.paused: dict[str, datetime] = {}
 
     def wait_for(self, chat: str, now: datetime) -> timedelta:
         """How long before one more message may go to `chat` (zero: now)."""
@@ -46,8 +45,6 @@ class Pacer:
             waits.append(log_[-self.per_chat] + WINDOW - now)
         if len(self.recent) >= self.per_second:
             waits.append(self.recent[-self.per_second] + SECOND - now)
-        if chat in self.paused:
-            waits.append(self.paused[chat] - now)
         return max(waits)
 
     def record(self, chat: str, now: datetime) -> None:
@@ -57,9 +54,6 @@ class Pacer:
     def reset(self, chat: str, sends: Sequence[datetime]) -> None:
         """Replace what we know of `chat`'s last minute (other processes sent there too)."""
         self.sent[chat] = deque(sends)
-
-    def pause(self, chat: str, until: datetime) -> None:
-        self.paused[chat] = max(until, self.paused.get(chat, until))
 
 
 def fold_count(waiting_posts: int, digest_after: int) -> int:
@@ -83,5 +77,5 @@ def is_quiet(now: datetime, hours: tuple[int, int] | None, timezone: str = "UTC"
 
 
 def backoff(attempts: int, base: timedelta, cap: timedelta) -> timedelta:
-    """Network errors and 5xx: base, 2×base, 4×base ... capped, forever."""
+    """A chat's network errors and 5xx in a row: base, 2×base, 4×base ... capped, forever."""
     return min(base * 2 ** min(attempts, 20), cap)

@@ -4,7 +4,9 @@ Telegram accepted the message, and every failure mapped to a retry time, never a
 A chat is only claimed from when its pacer allows a message now, and one message is sent
 per chat per round: rows are never claimed only to be put back, so pacing costs no
 attempts and no busy loop. What each message is (a post, an "Also:" edit, a burst folded
-into a digest, a scheduled digest, an operator alert) is decided in `_step`.
+into a digest, a scheduled digest, an operator alert) is decided in `_step`; what a failure
+means (a pause of the chat or of every chat, stored where every process sees it) in
+`bot.deliver.failures`.
 """
 
 from __future__ import annotations
@@ -15,18 +17,18 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
 from bot.deliver.base import Deliverer, Sent
-from bot.deliver.pacing import WINDOW, Pacer, backoff, fold_count, is_quiet
-from bot.errors import ChatMigrated, ChatUnavailable, DeliveryError, Rejected, RetryLater
+from bot.deliver.failures import Failures
+from bot.deliver.pacing import WINDOW, Pacer, fold_count, is_quiet
+from bot.errors import DeliveryError
 from bot.format import fit_digest
-from bot.metrics import LAG, POSTS_SENT, QUEUE_DEPTH, RETRY_AFTER
+from bot.metrics import LAG, POSTS_SENT, QUEUE_DEPTH
 from bot.models import utcnow
 from bot.settings import DeliverySettings
-from bot.store import OutboxRow, Store, queue_alert
+from bot.store import OutboxRow, Store
 
 log = logging.getLogger("newsbot.sender")
 EDIT_WAIT = timedelta(seconds=30)        # an edit whose post has not gone out yet
 FOLD_BATCH = 200                         # rows looked at for one digest message
-CHAT_LEASE = timedelta(seconds=60)       # one sender per chat across processes
 MAX_DIGEST_ATTEMPTS = 3                  # a digest refused this often: post those one by one
 
 
@@ -37,9 +39,9 @@ class Sender:
         self.store, self.deliverer, self.settings = store, deliverer, settings
         self.owner, self.clock, self.operator_chat = owner, clock, operator_chat
         self.pacer = Pacer(settings)
+        self.failures = Failures(store, settings, owner, operator_chat)
         self.sent_count = 0
         self.stopping = False
-        self.unavailable: set[str] = set()    # chats the operator was told about
         self.held: dict[str, datetime] = {}   # chats whose send lease we hold: since when
         self._seeded = False
 
@@ -54,6 +56,7 @@ class Sender:
         progressed = True
         while progressed and not self.stopping:
             progressed = False
+            await self.failures.refresh()     # the pauses every process has set
             for chat, counts in await asyncio.to_thread(outbox.due_chats, self.clock()):
                 if self.stopping:
                     break
@@ -64,18 +67,21 @@ class Sender:
                 progressed |= await self._step(chat, counts)
         await asyncio.to_thread(outbox.release, self.owner)
         await self._let_go()
-        QUEUE_DEPTH.set(await asyncio.to_thread(outbox.pending))
+        waiting = await asyncio.to_thread(outbox.pending)
+        QUEUE_DEPTH.set(waiting)
+        self.failures.summarise(self.clock(), waiting)
         return self.sent_count - before
 
     async def _hold(self, chat: str) -> bool:
         """One process at a time sends to a chat (a lease in the database), so several
-        processes together keep to the chat's pace. Taking a chat over, it paces from the
-        messages every process sent there in the last minute."""
-        now, leases = self.clock(), self.store.leases
+        processes together keep to the chat's pace; it lasts `delivery.lease`, like a
+        claimed row, so a killed process holds its chats no longer than its rows. Taking a
+        chat over, it paces from the messages every process sent there in the last minute."""
+        now, leases, ttl = self.clock(), self.store.leases, self.settings.lease
         taken = self.held.get(chat)
-        if taken is None or now - taken >= CHAT_LEASE / 2:      # take, or renew in time
+        if taken is None or now - taken >= ttl / 2:             # take, or renew in time
             if not await asyncio.to_thread(leases.acquire, f"send:{chat}", self.owner, now,
-                                           CHAT_LEASE):
+                                           ttl):
                 self.held.pop(chat, None)
                 return False
             self.held[chat] = now
@@ -100,6 +106,11 @@ class Sender:
         """One message to `chat`; True when Telegram accepted one (or the chat moved and its
         rows are due again at once)."""
         now, outbox, s = self.clock(), self.store.outbox, self.settings
+        if counts.get("batch"):              # a digest that went unanswered: exactly it again
+            rows = await asyncio.to_thread(outbox.claim, self.owner, now, chat=chat,
+                                           batched=True, limit=FOLD_BATCH, lease=s.lease)
+            if rows:
+                return await self._send_digest(chat, rows)
         if counts.get("digest"):             # a scheduled digest's period is over
             rows = await asyncio.to_thread(outbox.claim, self.owner, now, chat=chat,
                                            kinds=("digest",), limit=FOLD_BATCH, lease=s.lease)
@@ -108,9 +119,16 @@ class Sender:
         if fold > 1:                         # a burst: the oldest overflow in one message
             rows = await asyncio.to_thread(
                 outbox.claim, self.owner, now, chat=chat, kinds=("post",), lease=s.lease,
-                limit=min(fold, FOLD_BATCH), max_attempts=MAX_DIGEST_ATTEMPTS)
-            if rows:
-                return await self._send_digest(chat, rows)
+                limit=min(fold, FOLD_BATCH))
+            alone = next((i for i, r in enumerate(rows) if _goes_alone(r)), len(rows))
+            if alone == 0:                   # the oldest must go by itself, and first
+                await asyncio.to_thread(outbox.defer, [r.id for r in rows[1:]], self.owner,
+                                        not_before=now)
+                return await self._send_one(rows[0])
+            if rows:                         # oldest first: the digest stops before it
+                await asyncio.to_thread(outbox.defer, [r.id for r in rows[alone:]],
+                                        self.owner, not_before=now)
+                return await self._send_digest(chat, rows[:alone])
         rows = await asyncio.to_thread(outbox.claim, self.owner, now, chat=chat,
                                        kinds=("post", "edit", "alert"), lease=s.lease,
                                        limit=1)
@@ -123,10 +141,14 @@ class Sender:
                 return await self._edit(row)
             msg = await self._deliver(row.chat, row.body, quiet=row.kind != "alert")
         except DeliveryError as exc:
-            return await self._failed(exc, row.chat, [row], single=True)
+            return await self.failures.handle(exc, row.chat, [row], now=self.clock(),
+                                              single=True)
+        except asyncio.CancelledError:       # SIGTERM while waiting for the answer
+            self.failures.cut_short([row])
+            raise
         await asyncio.to_thread(outbox.mark_sent, row.id, self.owner, chat_id=msg.chat_id,
                                 message_id=msg.message_id, now=self.clock())
-        self._accepted(row.kind, row.chat)
+        await self._accepted(row.kind, row.chat)
         if row.published_at is not None and row.kind == "post":
             LAG.observe(max(0.0, (self.clock() - row.published_at).total_seconds()))
         return True
@@ -144,7 +166,7 @@ class Sender:
                                         not_before=self.clock() + EDIT_WAIT,
                                         note="waiting for the post to be sent")
             else:                            # folded into a digest, refused, or gone
-                await asyncio.to_thread(outbox.finish, row.id, self.owner, state="failed",
+                await asyncio.to_thread(outbox.finish, [row.id], self.owner, state="failed",
                                         error=f"no post to edit (post {state})")
             return True                      # the chat's other rows may go now
         self.pacer.record(row.chat, self.clock())
@@ -152,12 +174,13 @@ class Sender:
                                   preview=self.settings.preview)
         await asyncio.to_thread(outbox.mark_sent, row.id, self.owner, chat_id=target[0],
                                 message_id=target[1], now=self.clock())
-        self._accepted("edit", row.chat)
+        await self._accepted("edit", row.chat)
         return True
 
     async def _send_digest(self, chat: str, rows: Sequence[OutboxRow]) -> bool:
         """Fold `rows` (oldest first) into one message; they become "folded" only once
-        Telegram accepted it. Rows that do not fit stay pending for the next one."""
+        Telegram accepted it. Rows that do not fit stay pending for the next one. Rows of an
+        unanswered digest come back as exactly that digest (same rows, same order)."""
         outbox = self.store.outbox
         links = await asyncio.to_thread(outbox.story_links,
                                         [r.story_id for r in rows if r.story_id is not None])
@@ -170,11 +193,15 @@ class Sender:
         try:
             msg = await self._deliver(chat, text, quiet=True)
         except DeliveryError as exc:
-            return await self._failed(exc, chat, taken, single=False)
+            return await self.failures.handle(exc, chat, taken, now=self.clock(),
+                                              single=False)
+        except asyncio.CancelledError:       # SIGTERM while waiting for the answer
+            self.failures.cut_short(taken)
+            raise
         await asyncio.to_thread(outbox.fold, [r.id for r in taken], self.owner,
                                 chat_id=msg.chat_id, message_id=msg.message_id,
                                 now=self.clock())
-        self._accepted("digest", chat)
+        await self._accepted("digest", chat)
         log.info("folded %d stories into one digest for %s", len(taken), chat)
         return True
 
@@ -186,62 +213,13 @@ class Sender:
         return await self.deliverer.send(chat, text, preview=self.settings.preview,
                                          silent=silent)
 
-    def _accepted(self, kind: str, chat: str) -> None:
+    async def _accepted(self, kind: str, chat: str) -> None:
         self.sent_count += 1
         POSTS_SENT.labels(kind=kind).inc()
-        if chat in self.unavailable:
-            self.unavailable.discard(chat)
-            log.warning("chat %s accepts posts again", chat)
+        await self.failures.accepted(chat, self.clock())
 
-    async def _failed(self, exc: DeliveryError, chat: str, rows: Sequence[OutboxRow], *,
-                      single: bool) -> bool:
-        """Map a failure to when to try again. The first row counts an attempt; the chat
-        is paused so nothing overtakes it (order kept, other chats unaffected). True: the
-        rows may go again at once (the chat moved)."""
-        outbox, s, now = self.store.outbox, self.settings, self.clock()
-        first, others = rows[0], [r.id for r in rows[1:]]
-        if isinstance(exc, ChatMigrated):
-            new = str(exc.new_chat_id)
-            log.warning("%s", exc)
-            await asyncio.to_thread(outbox.reassign_chat, chat, new, now)
-            await asyncio.to_thread(outbox.defer, [r.id for r in rows], self.owner,
-                                    not_before=now)
-            return True
-        if isinstance(exc, Rejected) and single:
-            log.error("Telegram refused a message (outbox row %d): %s", first.id, exc)
-            await asyncio.to_thread(outbox.finish, first.id, self.owner, state="failed",
-                                    error=str(exc))
-            return True
-        if isinstance(exc, RetryLater) and exc.retry_after is not None:
-            # 429: "retry_after: the number of seconds left to wait before the request can
-            # be repeated" (https://core.telegram.org/bots/api#responseparameters)
-            RETRY_AFTER.inc()
-            delay = timedelta(seconds=exc.retry_after)
-            self.pacer.pause(chat, now + delay)
-        elif isinstance(exc, ChatUnavailable):
-            delay = s.unavailable_retry
-            await self._alert(chat, exc, now)
-        else:   # network, 5xx, or a refused digest: back off, forever
-            delay = backoff(first.attempts, s.retry_base, s.retry_max)
-        log.warning("%s; retrying in %s", exc, delay)
-        await asyncio.to_thread(outbox.pause_chat, chat, now + delay)
-        if isinstance(exc, Rejected):        # a refused digest: count it on every row
-            for row in rows:
-                await asyncio.to_thread(outbox.retry, row.id, self.owner,
-                                        not_before=now + delay, error=str(exc))
-            return False
-        await asyncio.to_thread(outbox.retry, first.id, self.owner, not_before=now + delay,
-                                error=str(exc))
-        await asyncio.to_thread(outbox.defer, others, self.owner, not_before=now + delay)
-        return False
 
-    async def _alert(self, chat: str, exc: DeliveryError, now: datetime) -> None:
-        """403 / chat not found: keep the rows, tell the operator once (log, operator chat)."""
-        if chat in self.unavailable:
-            return
-        self.unavailable.add(chat)
-        every = self.settings.unavailable_retry
-        log.error("%s; keeping its posts and retrying every %s", exc, every)
-        if self.operator_chat != chat:
-            text = f"newsbot cannot post to {chat}: {exc}. Posts kept, retried every {every}."
-            await asyncio.to_thread(queue_alert, self.store, self.operator_chat, text, now)
+def _goes_alone(row: OutboxRow) -> bool:
+    """Never folded into a digest: a post refused in digests this often, or one that may
+    already be in the channel (an unanswered send): a digest would show it twice."""
+    return row.attempts >= MAX_DIGEST_ATTEMPTS or row.unanswered > 0

@@ -6,7 +6,15 @@ the rest of newsbot decides retry/skip/alert without knowing PTB. `ConsoleDelive
 (`bot.deliver.console`) prints the posts instead, for runs without ``TELEGRAM_BOT_TOKEN``.
 
 The bot token is a secret that also sits in every request URL: the ``httpx``/``httpcore`` loggers
-(which log URLs) are set to WARNING here, and no error raised from this module carries it.
+(which log URLs) are set to WARNING here, the token is registered with `bot.settings.redact`
+(any letter case: PTB lower-cases 400 descriptions), and no error raised from this module
+carries it.
+
+Which errors fail a message: only a 400 whose description is certainly about the message itself
+(its text, its entities: `_MESSAGE_PROBLEMS`). A 400 about the chat pauses the chat; any other
+400, a 401/404 and anything raised while checking the bot (getMe) is about the bot, the token
+or the API (`ApiRefused`): no row is failed for it. A send that timed out waiting for the answer
+is `Unanswered`: Telegram may have posted it.
 """
 
 from __future__ import annotations
@@ -36,6 +44,7 @@ from telegram.warnings import PTBDeprecationWarning
 
 from bot.deliver.base import Deliverer, Sent
 from bot.errors import (
+    ApiRefused,
     ChatMigrated,
     ChatUnavailable,
     ConfigError,
@@ -43,38 +52,47 @@ from bot.errors import (
     Rejected,
     RetryLater,
     TokenRejected,
+    Unanswered,
 )
+from bot.settings import redact
 
 for _name in ("httpx", "httpcore"):       # their INFO/DEBUG lines contain the token-bearing URL
     logging.getLogger(_name).setLevel(logging.WARNING)
 
 
 class _RedactTokens(logging.Filter):
-    """PTB's Bot logs "Set Bot API URL: .../bot<TOKEN>" at DEBUG: blank the tokens out."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.secrets: set[str] = set()
+    """PTB's Bot logs "Set Bot API URL: .../bot<TOKEN>" at DEBUG: blank the token out, also
+    where no newsbot log handler (bot.service.logs) is installed."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if self.secrets:
-            text = clean = record.getMessage()
-            for secret in sorted(self.secrets, key=len, reverse=True):
-                clean = clean.replace(secret, "<TELEGRAM_BOT_TOKEN>")
-            if clean != text:
-                record.msg, record.args = clean, None
+        text = record.getMessage()
+        clean = redact(text)
+        if clean != text:
+            record.msg, record.args = clean, None
         return True
 
 
-_REDACT = _RedactTokens()
 for _name in ("telegram.Bot", "telegram.ext.ExtBot"):   # the loggers that log the URLs
-    logging.getLogger(_name).addFilter(_REDACT)
+    logging.getLogger(_name).addFilter(_RedactTokens())
 
 DEFAULT_API_URL = "https://api.telegram.org"
+CONNECT_TIMEOUT = 10.0    # connecting: nothing was sent yet, a retry cannot post twice
+# Waiting for the answer to a send: Telegram can take tens of seconds to answer a message it
+# has already posted; giving up earlier and sending again posts it twice (issue #18).
+SEND_TIMEOUT = 45.0
 # BadRequest descriptions that mean "this chat", not "this message" (Bot API error texts).
 _CHAT_PROBLEMS = ("chat not found", "not enough rights", "have no rights", "need administrator",
                   "chat_write_forbidden", "peer_id_invalid", "chat_admin_required")
-
+# BadRequest descriptions certainly about the message itself: only these fail a row.
+_MESSAGE_PROBLEMS = ("can't parse entities", "message is too long", "text is too long",
+                     "message text is empty", "text must be non-empty", "message_too_long",
+                     "entities_too_long", "entity_text_invalid", "message to edit not found",
+                     "message can't be edited", "message_id_invalid", "reply message not found",
+                     "unsupported start tag", "can't find end tag", "wrong http url",
+                     "button_url_invalid", "reply markup is too long")
+# httpx timeouts raised before the request left: a retry cannot post twice.
+_NOT_SENT = ("ConnectTimeout", "PoolTimeout")
+_NOT_JSON = ". Parsing the server response"    # PTB's text for a non-JSON error answer
 
 def _is_loopback(host: str | None) -> bool:
     if host is None or host.lower() == "localhost":
@@ -91,13 +109,14 @@ def _seconds(value: int | float | timedelta) -> float:
 
 class TelegramDeliverer(Deliverer):
     def __init__(self, token: str, api_url: str = DEFAULT_API_URL, *,
-                 timeout: float = 20.0) -> None:
+                 timeout: float = CONNECT_TIMEOUT, send_timeout: float = SEND_TIMEOUT) -> None:
+        """`timeout`: connecting and waiting for a pooled connection; `send_timeout`:
+        writing a request and waiting for its answer."""
         if not token or not token.strip():
             raise ConfigError("is empty: set the token @BotFather gave",
                               key="TELEGRAM_BOT_TOKEN")
         self._token = token.strip()
-        _REDACT.secrets.update(s for s in (self._token, self._token.split(":", 1)[-1])
-                               if len(s) >= 4)
+        redact.add(self._token)
         parts = urlsplit(api_url.rstrip("/"))
         # Shown in errors: scheme://host:port only, never userinfo or a path with secrets.
         self._where = f"{parts.scheme}://{parts.hostname}" + (f":{parts.port}" if parts.port
@@ -107,7 +126,7 @@ class TelegramDeliverer(Deliverer):
 
         def request() -> HTTPXRequest:
             return HTTPXRequest(connection_pool_size=8, connect_timeout=timeout,
-                                read_timeout=timeout, write_timeout=timeout,
+                                read_timeout=send_timeout, write_timeout=send_timeout,
                                 pool_timeout=timeout, httpx_kwargs=extra)
 
         self._bot = telegram.Bot(self._token, base_url=f"{api_url.rstrip('/')}/bot",
@@ -120,12 +139,13 @@ class TelegramDeliverer(Deliverer):
         await self._start("*")
 
     async def _start(self, chat: str) -> None:
+        """getMe before the first call: what fails here is about the bot, never a message."""
         if self._started:
             return
         try:
             await self._bot.initialize()
         except TelegramError as exc:     # its InvalidToken message contains the token itself
-            raise self._map(exc, chat) from self._cause(exc)
+            raise self._map(exc, chat, about_bot=True) from self._cause(exc)
         self._started = True
 
     async def close(self) -> None:
@@ -137,7 +157,7 @@ class TelegramDeliverer(Deliverer):
         try:
             return (await self._bot.get_me()).to_dict()
         except TelegramError as exc:
-            raise self._map(exc, "*") from self._cause(exc)
+            raise self._map(exc, "*", about_bot=True) from self._cause(exc)
 
     # -- posting -------------------------------------------------------------------------
     async def send(self, chat: str, text: str, *, preview: bool = False,
@@ -168,23 +188,22 @@ class TelegramDeliverer(Deliverer):
             raise self._map(exc, chat) from self._cause(exc)
 
     # -- errors --------------------------------------------------------------------------
-    def _redact(self, text: str) -> str:
-        secret = self._token.split(":", 1)[-1]
-        text = text.replace(self._token, "<TELEGRAM_BOT_TOKEN>")
-        return text.replace(secret, "<secret>") if len(secret) >= 4 else text
-
-    def _cause(self, exc: BaseException) -> BaseException | None:
+    @staticmethod
+    def _cause(exc: BaseException) -> BaseException | None:
         """Chain PTB's exception only if nothing in its chain shows the token."""
         seen: BaseException | None = exc
         while seen is not None:
-            if self._redact(str(seen)) != str(seen) or self._redact(repr(seen)) != repr(seen):
+            if redact(str(seen)) != str(seen) or redact(repr(seen)) != repr(seen):
                 return None
             seen = seen.__cause__ or seen.__context__
         return exc
 
-    def _map(self, exc: TelegramError, chat: str) -> DeliveryError:
+    def _map(self, exc: TelegramError, chat: str, *, about_bot: bool = False) -> DeliveryError:
+        """PTB's error -> ours. `about_bot`: raised checking the bot (getMe), not sending."""
         # Order matters: BadRequest and TimedOut are subclasses of NetworkError in PTB.
-        msg = self._redact(str(exc))
+        msg = redact(str(exc)).split(_NOT_JSON, 1)[0]
+        if _NOT_JSON in str(exc):       # a 502 page from the front nginx, not the Bot API
+            msg += ", not a Bot API answer"
         if len(msg) > 300:
             msg = msg[:300] + "…"
         if isinstance(exc, RetryAfter):
@@ -196,15 +215,26 @@ class TelegramDeliverer(Deliverer):
             return ChatMigrated(chat, int(exc.new_chat_id))
         if isinstance(exc, InvalidToken):
             return TokenRejected(chat, self._where)
-        if isinstance(exc, Forbidden):
+        if isinstance(exc, Forbidden) and not about_bot:
             return ChatUnavailable(chat, f"{msg}: add the bot to the chat with the right to post")
         if isinstance(exc, BadRequest):
-            if any(p in msg.lower() for p in _CHAT_PROBLEMS):
+            lower = msg.lower()
+            if not about_bot and any(p in lower for p in _CHAT_PROBLEMS):
                 return ChatUnavailable(chat, f"{msg}: check the chat name and the bot's rights")
-            return Rejected(chat, f"Telegram refused this message: {msg}")
+            if not about_bot and any(p in lower for p in _MESSAGE_PROBLEMS):
+                return Rejected(chat, f"Telegram refused this message: {msg}")
+        if isinstance(exc, BadRequest | Forbidden):
+            return ApiRefused(chat, f"the Bot API at {self._where} refused the bot ({msg}): "
+                                    "check TELEGRAM_BOT_TOKEN and TELEGRAM_API_URL; posts are "
+                                    "kept and retried")
         if isinstance(exc, TimedOut):
-            # The request may have reached Telegram: a retry can post twice (no idempotency key).
-            return RetryLater(chat, f"timed out talking to {self._where}: {msg}")
+            cause = type(exc.__cause__).__name__
+            if cause in _NOT_SENT or "Pool timeout" in msg:
+                return RetryLater(chat, f"timed out connecting to {self._where}: {msg}")
+            # The request reached Telegram and no answer came: it may have posted it, and a
+            # retry can post twice (the Bot API has no idempotency key).
+            return Unanswered(chat, f"no answer from {self._where} in time ({cause}): "
+                                    "the message may have been posted")
         if isinstance(exc, NetworkError):
             return RetryLater(chat, f"network or server error from {self._where}: {msg}")
         return RetryLater(chat, f"unexpected answer from {self._where}: {msg}")

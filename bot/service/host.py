@@ -22,15 +22,16 @@ from bot.errors import ConfigError, DeliveryError
 from bot.models import utcnow
 from bot.service.ops import OpsServer
 from bot.settings import Settings
-from bot.store import SharedState, Store
+from bot.store import EVERY_CHAT, SharedState, Store, queue_alert
 
 if TYPE_CHECKING:
-    from bot.admin import AdminBot
+    from bot.admin import AdminBot, ReaderState
 
 log = logging.getLogger("newsbot")
 UPDATES_LEASE = "telegram-updates"
 UPDATES_TTL = timedelta(seconds=30)       # renewed every watch tick (INTERVAL)
-ADMIN_RETRY = timedelta(seconds=60)
+# A reader down this long (network, 5xx) is worth a message; a refused token at once.
+ADMIN_ALERT_AFTER = timedelta(seconds=60)
 
 
 class Runner(Protocol):
@@ -59,7 +60,7 @@ class ServiceHost:
         self.admin: AdminBot | None = None
         self.ops: OpsServer | None = None
         self._task: asyncio.Task[None] | None = None
-        self._next_admin_start = utcnow()
+        self._reader_alerted = False
 
     # -- Host (what admin commands see) ------------------------------------------------
     @property
@@ -123,18 +124,52 @@ class ServiceHost:
             from bot.admin import AdminBot
 
             self.admin = AdminBot(s.token.reveal(), s.api_url, Commands(self),
-                                  lambda: self.settings.admins)
-        if not self.admin.running and now >= self._next_admin_start:
-            self._next_admin_start = now + ADMIN_RETRY      # Telegram down: retry, not spin
+                                  lambda: self.settings.admins, on_change=self._reader_changed)
+        if not self.admin.running:          # it retries by itself; this restarts a crash
             await self.admin.start()
+        elif self.admin.state.state == "down" and not self._reader_alerted \
+                and now - self.admin.state.since >= ADMIN_ALERT_AFTER:
+            await self._reader_changed(self.admin.state)
+
+    async def _reader_changed(self, state: ReaderState) -> None:
+        """The admin reader went down or came back: record it where `newsbot status` reads
+        it, and tell the operator once per outage (a refused token at once, the network
+        after ADMIN_ALERT_AFTER), and again when commands work again."""
+        await asyncio.to_thread(self.shared.set_admin_reader,
+                                {**state.as_dict(), "owner": self.service.owner}, utcnow())
+        if state.state == "up" and self._reader_alerted:
+            self._reader_alerted = False
+            await self.alert("newsbot: admin commands work again.")
+        elif state.state == "down" and not self._reader_alerted and (
+                state.token_refused or utcnow() - state.since >= ADMIN_ALERT_AFTER):
+            self._reader_alerted = True
+            log.error("admin commands are off: %s; retrying with backoff", state.error)
+            await self.alert(f"newsbot: admin commands are off ({state.error}); retrying "
+                             "every 30 s at most. Check TELEGRAM_BOT_TOKEN if it says "
+                             "Unauthorized.")
+
+    async def alert(self, text: str) -> None:
+        """Through the outbox: it goes out when Telegram takes it, not lost in an outage."""
+        if await asyncio.to_thread(queue_alert, self.store, self._operator(), text, utcnow()):
+            self.service.wake_up()
+
+    def _operator(self) -> str | None:
+        """Where alerts go: `operator_chat`, else the first admin's private chat."""
+        s = self.settings
+        return s.operator_chat or (str(s.admins[0]) if s.admins else None)
 
     async def stop(self) -> None:
+        """Never raises: the service must still release its leases and log its stop."""
         if self._task is not None:
             self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
+            with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._task
         if self.admin is not None:
-            await self.admin.stop()
+            try:
+                await self.admin.stop()
+                await asyncio.to_thread(self.shared.set_admin_reader, None, utcnow())
+            except Exception as exc:        # reported, not raised: shutting down anyway
+                log.warning("stopping admin commands: %s: %s", type(exc).__name__, exc)
         if self.ops is not None:
             self.ops.stop()
 
@@ -174,8 +209,7 @@ class ServiceHost:
         """Straight through the deliverer, not the outbox: outbox rows belong to stories
         (story_id NOT NULL, unique per chat/story), and an alert must go out even while
         posting is paused or a backlog is waiting."""
-        s = self.settings
-        chat = s.operator_chat or (str(s.admins[0]) if s.admins else None)
+        chat = self._operator()
         if chat is None:
             return
         try:
@@ -184,9 +218,22 @@ class ServiceHost:
             log.warning("could not alert the operator in %s: %s", chat, exc)
 
     def health(self) -> tuple[bool, dict[str, Any]]:
-        svc = self.service
+        """Healthy while running; "degraded" (still 200: a restart fixes neither) when
+        admin commands are down or Telegram refuses the bot."""
+        svc, now = self.service, utcnow()
         paused = self.shared.paused()           # also proves the database answers
+        pauses = {c: p for c, p in self.store.pauses.all().items() if p.until > now}
+        admin = self.admin.state.as_dict() if self.admin is not None else {
+            "state": "off" if not (self.settings.token and self.settings.admins)
+            else "another process"}
+        degraded = [what for what, bad in (
+            ("admin commands down", admin["state"] == "down"),
+            ("Telegram refuses the bot: every chat paused", EVERY_CHAT in pauses)) if bad]
         return (not svc.stopping, {
-            "uptime_seconds": int((utcnow() - svc.started_at).total_seconds()),
+            "uptime_seconds": int((now - svc.started_at).total_seconds()),
             "feeds": len(svc.settings.feeds), "topics": len(svc.settings.topics),
-            "paused": paused is not None, "stopping": svc.stopping})
+            "paused": paused is not None, "stopping": svc.stopping,
+            "admin_commands": admin,
+            "delivery": {"paused_chats": {c: f"{p.until:%Y-%m-%dT%H:%M:%SZ}: {p.reason}"
+                                          for c, p in pauses.items()}},
+            "degraded": degraded})

@@ -44,8 +44,8 @@ class _Handler(BaseHTTPRequestHandler):
                 ok, details = self.server.health()
             except Exception as exc:        # a broken probe is an unhealthy service
                 ok, details = False, {"error": exc.__class__.__name__}
-            body = json.dumps({"status": "ok" if ok else "unhealthy", **details},
-                              default=str).encode()
+            status = "unhealthy" if not ok else "degraded" if details.get("degraded") else "ok"
+            body = json.dumps({"status": status, **details}, default=str).encode()
             self._reply(200 if ok else 503, "application/json", body)
         else:
             self._reply(404, "text/plain", b"not found: try /healthz or /metrics\n")

@@ -12,7 +12,7 @@ import os
 import signal
 import socket
 import uuid
-from collections.abc import Iterator
+from collections.abc import Awaitable, Iterator
 from datetime import datetime, timedelta
 from typing import TextIO
 
@@ -34,6 +34,9 @@ from bot.store import SharedState, Store
 log = logging.getLogger("newsbot")
 HOUSEKEEP_EVERY = timedelta(hours=6)
 ONCE_MAX_WAIT = timedelta(seconds=60)   # --once waits this long for retries that are due soon
+# SIGTERM: a send still waiting for Telegram's answer (up to delivery.send_timeout) is cut
+# off after this long, counted as unanswered, so the process exits cleanly within 10 s.
+SEND_GRACE = 4.0
 PARSE_POOL_MIN_FEEDS = 20   # fewer feeds: parsing inline costs less than starting processes
 
 
@@ -66,6 +69,7 @@ class Service:
         self.wake: asyncio.Event | None = None
         self.scheduler: BackgroundScheduler | None = None
         self.parse_pool: ParsePool | None = None
+        self._draining: asyncio.Future[int] | None = None
 
     # -- one cycle ---------------------------------------------------------------------------
     def poll_all(self, on_report: object = None, *, due_only: bool = False
@@ -161,19 +165,32 @@ class Service:
         try:
             while not self.stopping:
                 if await self.host.may_send():       # not while an admin paused posting
-                    await self.sender.drain()
+                    await self._drain()
                 due = await self.sender.next_wake()
                 timeout = 30.0 if due is None else (due - utcnow()).total_seconds()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(wake.wait(), max(0.2, min(timeout, 30.0)))
                 wake.clear()
         finally:
-            await self.host.stop()
+            # Each step runs whatever the one before it raised: leases are released and
+            # "newsbot stopped" is logged even if Telegram refuses the token meanwhile.
+            await _quietly("stopping admin commands and the health server", self.host.stop())
             scheduler.shutdown(wait=False)
             if self.parse_pool is not None:
                 self.parse_pool.close()
-            await self.close()
+            await _quietly("releasing leases and closing", self.close())
             log.info("newsbot stopped")
+
+    async def _drain(self) -> None:
+        """One drain, which `stop()` may cut short (SEND_GRACE) if a send hangs."""
+        self._draining = asyncio.ensure_future(self.sender.drain())
+        try:
+            await self._draining
+        except asyncio.CancelledError:
+            if not self.stopping:
+                raise
+        finally:
+            self._draining = None
 
     # -- what the host (admin commands, config reload) asks of the service -------------
     async def apply_settings(self, settings: Settings) -> None:
@@ -266,9 +283,19 @@ class Service:
         self.stopping = self.sender.stopping = True
         if self.wake is not None:
             self.wake.set()
+        if self.loop is not None and self._draining is not None:
+            self.loop.call_later(SEND_GRACE, self._draining.cancel)
 
     async def close(self) -> None:
+        await _quietly("closing the Bot API connection", self.deliverer.close())
         await asyncio.to_thread(self.store.outbox.release, self.owner)
         await asyncio.to_thread(self.store.leases.release_all, self.owner)
-        await self.deliverer.close()
         self.store.close()
+
+
+async def _quietly(what: str, step: Awaitable[object]) -> None:
+    """Run a shutdown step; a failure is one log line, and the next step still runs."""
+    try:
+        await step
+    except Exception as exc:
+        log.warning("%s failed: %s: %s", what, type(exc).__name__, exc)

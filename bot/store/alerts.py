@@ -12,6 +12,7 @@ from datetime import datetime
 
 from sqlalchemy import insert
 
+from bot.settings import redact
 from bot.store.schema import outbox
 from bot.store.store import Store
 
@@ -22,6 +23,6 @@ def queue_alert(store: Store, chat: str | None, text: str, now: datetime) -> boo
         return False
     with store.engine.begin() as conn:
         conn.execute(insert(outbox).values(
-            chat=chat, story_id=None, kind="alert", topic=None, body=html.escape(text),
+            chat=chat, story_id=None, kind="alert", topic=None, body=html.escape(redact(text)),
             state="pending", attempts=0, not_before=now, created_at=now))
     return True

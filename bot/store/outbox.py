@@ -2,7 +2,9 @@
 complete only while still holding it (a fenced write), oldest first.
 
 Deferring a row (pacing, a paused chat, an edit waiting for its post) never counts as an
-attempt; only a request Telegram failed does (`retry`).
+attempt; only a message Telegram refused does (`retry`). A chat's pause (`chat_pauses`, see
+bot/store/pauses.py) holds every row of the chat, whenever it was queued: no row is
+claimable while its chat, or every chat ("*"), is paused.
 """
 
 from __future__ import annotations
@@ -12,17 +14,21 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, case, func, or_, select, update
+from sqlalchemy import Connection, Engine, and_, case, exists, func, or_, select, update
 
+from bot.settings import redact
 from bot.store.db import reader_of
+from bot.store.pauses import EVERY_CHAT
 from bot.store.records import OutboxItem, OutboxRow
-from bot.store.schema import chat_aliases, outbox, stories
+from bot.store.schema import chat_aliases, chat_pauses, outbox, stories
 from bot.store.wrap import wrapped_methods
 
 
 def _claimable(now: datetime) -> Any:
+    paused = exists().where(or_(chat_pauses.c.chat == outbox.c.chat,
+                                chat_pauses.c.chat == EVERY_CHAT), chat_pauses.c.until > now)
     return and_(outbox.c.state == "pending", outbox.c.not_before <= now,
-                or_(outbox.c.lease_until.is_(None), outbox.c.lease_until < now))
+                or_(outbox.c.lease_until.is_(None), outbox.c.lease_until < now), ~paused)
 
 
 _AGE = func.coalesce(outbox.c.published_at, outbox.c.created_at)
@@ -70,30 +76,39 @@ class OutboxStore:
     def due_chats(self, now: datetime) -> list[tuple[str, dict[str, int]]]:
         """Chats with claimable rows, the one with the oldest story first, and how many
         claimable rows of each kind each has."""
-        q = (select(outbox.c.chat, outbox.c.kind, func.count(), func.min(_AGE))
+        batched = func.sum(case((outbox.c.batch.is_not(None), 1), else_=0))
+        q = (select(outbox.c.chat, outbox.c.kind, func.count(), func.min(_AGE), batched)
              .where(_claimable(now)).group_by(outbox.c.chat, outbox.c.kind))
         with self.reader.connect() as conn:
             rows = conn.execute(q).all()
         out: dict[str, dict[str, int]] = {}
         oldest: dict[str, Any] = {}
-        for chat, kind, count, age in rows:
-            out.setdefault(chat, {})[kind] = int(count)
+        for chat, kind, count, age, in_batch in rows:
+            counts = out.setdefault(chat, {})
+            counts[kind] = int(count)
+            if in_batch:                 # rows of an unanswered digest: "batch"
+                counts["batch"] = counts.get("batch", 0) + int(in_batch)
             oldest[chat] = min(str(age), oldest.get(chat, str(age)))
         return sorted(out.items(), key=lambda kv: oldest[kv[0]])
 
     def claim(self, owner: str, now: datetime, *, limit: int = 50,
               lease: timedelta = timedelta(seconds=60), chat: str | None = None,
-              kinds: Iterable[str] | None = None, max_attempts: int | None = None
+              kinds: Iterable[str] | None = None, batched: bool = False
               ) -> list[OutboxRow]:
         """Lease up to `limit` due rows, oldest first. PostgreSQL skips rows another
-        process holds (FOR UPDATE SKIP LOCKED); SQLite's BEGIN IMMEDIATE serialises."""
+        process holds (FOR UPDATE SKIP LOCKED); SQLite's BEGIN IMMEDIATE serialises.
+        `batched`: only the rows of the chat's oldest unanswered digest (`unanswered`)."""
         cond = [_claimable(now)]
         if chat is not None:
             cond.append(outbox.c.chat == chat)
         if kinds is not None:
             cond.append(outbox.c.kind.in_(list(kinds)))
-        if max_attempts is not None:
-            cond.append(outbox.c.attempts < max_attempts)
+        if batched:
+            first = select(func.min(outbox.c.batch)).where(
+                outbox.c.chat == chat, outbox.c.state == "pending").scalar_subquery()
+            cond.append(outbox.c.batch == first)
+        else:                            # a batch goes whole, as its digest, or not at all
+            cond.append(outbox.c.batch.is_(None))
         # Oldest story first (by publication, else by when it was queued), then queue order.
         pick = select(outbox.c.id).where(*cond).order_by(_AGE, outbox.c.id).limit(limit)
         with self.engine.begin() as conn:
@@ -122,11 +137,21 @@ class OutboxStore:
         return self._fenced(ids, owner, state="folded", sent_at=now, chat_id=chat_id,
                             message_id=message_id, lease_owner=None, lease_until=None)
 
-    def retry(self, row_id: int, owner: str, *, not_before: datetime, error: str) -> bool:
-        """Telegram failed this request: count the attempt, try again at `not_before`."""
-        return bool(self._fenced([row_id], owner, not_before=not_before,
-                                 last_error=error[:500], attempts=outbox.c.attempts + 1,
-                                 lease_owner=None, lease_until=None))
+    def retry(self, ids: Sequence[int], owner: str, *, error: str) -> int:
+        """Telegram refused these rows' message (a digest's 400): count an attempt on each;
+        they go again when their chat's pause ends."""
+        return self._fenced(ids, owner, last_error=redact(error)[:500],
+                            attempts=outbox.c.attempts + 1, lease_owner=None,
+                            lease_until=None) if ids else 0
+
+    def unanswered(self, ids: Sequence[int], owner: str, *, error: str,
+                   batch: int | None) -> int:
+        """The message holding these rows went out and got no answer: Telegram may have
+        posted it. Count it; a digest's rows keep their `batch`, so a retry resends the
+        same digest."""
+        return self._fenced(ids, owner, last_error=redact(error)[:500], batch=batch,
+                            unanswered=outbox.c.unanswered + 1, lease_owner=None,
+                            lease_until=None) if ids else 0
 
     def defer(self, ids: Sequence[int], owner: str, *, not_before: datetime,
               note: str | None = None) -> int:
@@ -134,22 +159,17 @@ class OutboxStore:
         values: dict[str, Any] = {"not_before": not_before, "lease_owner": None,
                                   "lease_until": None}
         if note is not None:
-            values["last_error"] = note[:500]
+            values["last_error"] = redact(note)[:500]
         return self._fenced(ids, owner, **values) if ids else 0
 
-    def pause_chat(self, chat: str, until: datetime) -> None:
-        """Nothing more to `chat` before `until` (a RetryAfter, an outage): every pending
-        row waits, so order is kept and other processes and restarts honour it too."""
-        with self.engine.begin() as conn:
-            conn.execute(update(outbox).where(
-                outbox.c.chat == chat, outbox.c.state == "pending",
-                outbox.c.not_before < until).values(not_before=until))
-
-    def finish(self, row_id: int, owner: str, *, state: str, error: str | None = None) -> bool:
-        """End a row without a message of its own: `failed` (Telegram refused it as is) or
-        `folded` (it went out inside a digest)."""
-        return bool(self._fenced([row_id], owner, state=state, last_error=error,
-                                 lease_owner=None, lease_until=None))
+    def finish(self, ids: Sequence[int], owner: str, *, state: str,
+               error: str | None = None) -> int:
+        """End rows without a message of their own: `failed` (Telegram refused it as is),
+        `folded` (it went out inside a digest) or `unconfirmed` (sent twice, answered
+        neither time: probably posted, not sent a third time)."""
+        return self._fenced(ids, owner, state=state,
+                            last_error=None if error is None else redact(error)[:500],
+                            lease_owner=None, lease_until=None) if ids else 0
 
     def release(self, owner: str) -> None:
         """Give back every lease this process holds (clean shutdown)."""
@@ -198,11 +218,15 @@ class OutboxStore:
             return int(conn.execute(q).scalar() or 0)
 
     def due_by_chat(self) -> dict[str, datetime]:
-        """chat -> when its next pending row may be claimed (leases held count)."""
+        """chat -> when its next pending row may be claimed (leases held and the chat's
+        pause, or every chat's, count)."""
         with self.reader.connect() as conn:
             rows = conn.execute(select(outbox.c.chat, func.min(_DUE)).where(
                 outbox.c.state == "pending").group_by(outbox.c.chat)).all()
-        return {str(chat): _aware(due) for chat, due in rows}
+            pauses = dict(conn.execute(select(chat_pauses.c.chat, chat_pauses.c.until)).all())
+        everyone = pauses.get(EVERY_CHAT)
+        return {str(chat): max(d for d in (_aware(due), _opt(pauses.get(chat)), _opt(everyone))
+                               if d is not None) for chat, due in rows}
 
     def last_sent(self) -> datetime | None:
         with self.reader.connect() as conn:
@@ -221,6 +245,10 @@ class OutboxStore:
                          .values(new_chat=new))
             conn.execute(update(outbox).where(outbox.c.chat == old,
                                               outbox.c.state == "pending").values(chat=new))
+
+
+def _opt(value: Any) -> datetime | None:
+    return None if value is None else _aware(value)
 
 
 def _aware(value: Any) -> datetime:

@@ -67,3 +67,5 @@ class OutboxRow:
     created_at: datetime
     published_at: datetime | None
     target_message_id: int | None
+    unanswered: int = 0     # sends of it that got no answer (Telegram may have posted it)
+    batch: int | None = None  # the unanswered digest it belongs to

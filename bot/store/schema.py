@@ -5,6 +5,7 @@ feeds ─┬─< articles >── stories ─┬─< story_bands    (near-duplic
 leases (singleton work: the admin update reader, digests)
 state  (small key/value facts every process shares: posting paused, by whom)
 chat_aliases (a configured chat that migrated to a supergroup -> its new id)
+chat_pauses  (nothing to this chat before `until`: a 429, an outage backoff; "*": every chat)
 
 All timestamps are stored as timezone-aware UTC.
 """
@@ -139,6 +140,11 @@ outbox = Table(
     Column("last_error", Text),
     Column("lease_owner", String(64)),
     Column("lease_until", TS),
+    # Sends that went out and got no answer (Telegram may have posted them): v5.
+    Column("unanswered", Integer, nullable=False, server_default="0", default=0),
+    # The first row of the digest this row was in when it went unanswered: a retry resends
+    # exactly that digest, never one with more stories folded in. v5.
+    Column("batch", BigInteger),
     UniqueConstraint("chat", "story_id", "kind", name="uq_outbox_chat_story_kind"),
     Index("ix_outbox_due", "state", "not_before"),
 )
@@ -155,6 +161,16 @@ state = Table(
     Column("key", String(64), primary_key=True),
     Column("value", Text, nullable=False),
     Column("updated_at", TS, nullable=False),
+)
+
+chat_pauses = Table(
+    "chat_pauses", metadata,
+    Column("chat", Text, primary_key=True),         # as in outbox.chat; "*": every chat
+    Column("until", TS, nullable=False),
+    Column("failures", Integer, nullable=False, default=0),   # in a row, for the backoff
+    Column("reason", Text),
+    Column("since", TS, nullable=False),            # when this run of failures began
+    Column("alerted", Boolean, nullable=False, default=False),
 )
 
 chat_aliases = Table(

@@ -1,13 +1,17 @@
 """Small facts every newsbot process shares through the database (the `state` table).
 
-Today: whether posting is paused (/pause, /resume). It lives in the database, not in memory,
-so it survives restarts and every process's sender honours it.
+Whether posting is paused (/pause, /resume): it lives in the database, not in memory, so it
+survives restarts and every process's sender honours it. How the admin update reader is
+doing (up or down, since when, why), written by the process that reads updates, read by
+`newsbot status`.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Engine, delete, select
 
@@ -16,6 +20,7 @@ from bot.store.schema import state
 from bot.store.wrap import wrapped_methods
 
 PAUSED = "posting_paused"
+ADMIN_READER = "admin_reader"
 
 
 @dataclass(frozen=True)
@@ -56,3 +61,15 @@ class SharedState:
 
     def resume(self) -> None:
         self.clear(PAUSED)
+
+    # -- the admin update reader -------------------------------------------------------
+    def admin_reader(self) -> dict[str, Any] | None:
+        got = self.get(ADMIN_READER)
+        return dict(json.loads(got[0])) if got else None
+
+    def set_admin_reader(self, doc: dict[str, Any] | None, now: datetime) -> None:
+        """Record the reader's state (None: no process reads updates now)."""
+        if doc is None:
+            self.clear(ADMIN_READER)
+        else:
+            self.set(ADMIN_READER, json.dumps(doc), now)

@@ -22,6 +22,7 @@ from bot.store.feed_writes import FeedWrites
 from bot.store.leases import LeaseStore
 from bot.store.migrations import migrate
 from bot.store.outbox import OutboxStore
+from bot.store.pauses import ChatPauses
 from bot.store.records import ArticleRecord
 from bot.store.retention import Retention
 from bot.store.schema import articles, feeds
@@ -40,6 +41,7 @@ class Store:
         self.reader = reader_of(self.engine)
         self.outbox = OutboxStore(self.engine)
         self.leases = LeaseStore(self.engine)
+        self.pauses = ChatPauses(self.engine)
         self.retention = Retention(self.engine)
         self.feed_writes = FeedWrites(self.engine)
 

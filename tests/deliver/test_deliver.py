@@ -16,6 +16,7 @@ from bot.deliver import TelegramDeliverer
 from bot.deliver.base import Deliverer, Sent
 from bot.deliver.console import ConsoleDeliverer, terminal_text
 from bot.errors import (
+    ApiRefused,
     ChatMigrated,
     ChatUnavailable,
     ConfigError,
@@ -23,6 +24,7 @@ from bot.errors import (
     Rejected,
     RetryLater,
     TokenRejected,
+    Unanswered,
 )
 from bot.service.service import make_deliverer
 from tests.conftest import ROOT
@@ -35,7 +37,8 @@ WRONG_TOKEN = "987654:WRONG-SECRET-never-shown"
 def run(api: TelegramAPIServer, fn: Callable[[TelegramDeliverer], Awaitable[Any]], *,
         token: str | None = None, timeout: float = 5.0) -> Any:
     async def go() -> Any:
-        async with TelegramDeliverer(token or api.token, api.base_url, timeout=timeout) as d:
+        async with TelegramDeliverer(token or api.token, api.base_url, timeout=timeout,
+                                     send_timeout=timeout) as d:
             return await fn(d)
     return asyncio.run(go())
 
@@ -103,7 +106,12 @@ ERRORS: list[tuple[str, Callable[[TelegramAPIServer], Any], str, str, type[Deliv
      lambda e: e.retry_after is None),
     ("429-no-retry-after", lambda api: api.fail(429, "Too Many Requests"), CHAT, "x",
      RetryLater, lambda e: e.retry_after is None),
-    ("timeout", _timed_out, CHAT, "x", RetryLater, lambda e: "timed out" in str(e)),
+    ("answered-late", _timed_out, CHAT, "x", Unanswered,
+     lambda e: "may have been posted" in str(e) and e.retry_after is None),
+    ("unknown-400", lambda api: api.fail(400, "Bad Request: bot is not a member of the API"),
+     CHAT, "x", ApiRefused, lambda e: not isinstance(e, Rejected)),
+    ("400-echoing-the-path", lambda api: api.refuse_echoing_path(method="sendMessage"), CHAT,
+     "x", ApiRefused, lambda e: "<TELEGRAM_BOT_TOKEN>" in str(e)),
     ("kicked", lambda api: api.forbid(CHAT), CHAT, "x", ChatUnavailable,
      lambda e: "kicked" in str(e) and not isinstance(e, TokenRejected)),
     ("chat-not-found", lambda api: setattr(api, "strict_chats", True), "@nowhere", "x",
@@ -129,7 +137,23 @@ def test_ptb_errors_map_onto_the_newsbot_error_tree(
         run(telegram_api, lambda d: d.send(chat, text), timeout=0.5)
     assert info.value.chat == chat
     assert check(info.value), str(info.value)
-    assert telegram_api.token.split(":")[1] not in _everything_about(info.value)
+    assert telegram_api.token.split(":")[1].lower() not in _everything_about(info.value).lower()
+
+
+@pytest.mark.parametrize("call", ["start", "get_me"])
+def test_a_400_checking_the_bot_is_about_the_bot_and_never_shows_the_token(
+        telegram_api: TelegramAPIServer, caplog: pytest.LogCaptureFixture, call: str) -> None:
+    """PTB lower-cases what follows "Bad Request: " (str.capitalize): the token echoed in
+    the path comes back as "123456:test-token", and must still be redacted."""
+    caplog.set_level(logging.DEBUG)
+    telegram_api.refuse_echoing_path(method="getMe")
+    with pytest.raises(ApiRefused) as info:
+        run(telegram_api, lambda d: d.get_me()) if call == "get_me" else \
+            run(telegram_api, lambda d: d.send(CHAT, "x"))
+    assert not isinstance(info.value, Rejected)
+    assert "/bot<telegram_bot_token>/getme" in str(info.value).lower()
+    secret = telegram_api.token.split(":")[1]
+    assert secret.lower() not in (_everything_about(info.value) + caplog.text).lower()
 
 
 def test_retry_after_is_seconds_also_with_ptb_timedelta(
@@ -190,7 +214,7 @@ def test_a_rejected_token_is_named_but_never_shown(
             await deliverer.close()
     with pytest.raises(TokenRejected) as info:
         asyncio.run(go())
-    assert isinstance(info.value, ChatUnavailable)
+    assert isinstance(info.value, ApiRefused)      # about the bot: pauses every chat
     assert "TELEGRAM_BOT_TOKEN was rejected" in str(info.value)
     shown = _everything_about(info.value) + caplog.text
     assert "WRONG-SECRET" not in shown and WRONG_TOKEN not in shown

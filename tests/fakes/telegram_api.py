@@ -26,6 +26,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
+from tests.fakes.telegram_faults import Faults
 from tests.fakes.telegram_http import (
     Handler,
     HTTPServer,
@@ -60,6 +61,7 @@ class TelegramAPIServer:
         self._lock = threading.Lock()
         self._requests: list[RecordedRequest] = []
         self._delays: list[tuple[str | None, float, bool]] = []
+        self.faults = Faults()          # issue #18's faults: telegram_faults.py
         self._conns: set[socket.socket] = set()
         self._httpd: HTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -190,7 +192,45 @@ class TelegramAPIServer:
 
     def reset_failures(self) -> None:
         self.state.clear_failures()
+        self.faults.clear()
         self.slow(0)
+
+    # -- issue #18's faults (telegram_faults.py) -----------------------------------------
+    def flood_chat(self, chat: int | str, retry_after: int) -> None:
+        """The chat's next request gets 429 retry_after; it stays closed that long to every
+        caller, and requests inside the window are recorded in `violations`."""
+        self.faults.flood_chat(self.state, chat, retry_after)
+
+    def violations(self, chat: int | str | None = None) -> list[Any]:
+        """Requests that came inside a chat's retry_after window."""
+        with self.faults.lock:
+            found = list(self.faults.violations)
+        return found if chat is None else [v for v in found
+                                           if v.chat_id == self.state.chat(chat).id]
+
+    def answer_late(self, seconds: float, *, times: int | None = None,
+                    method: str | None = "sendMessage") -> None:
+        """The next `times` calls take effect at once and are answered `seconds` later."""
+        self.faults.answer_late(seconds, times=times, method=method)
+
+    def refuse_echoing_path(self, description: str = "Bad Request: invalid request path", *,
+                            method: str | None = "getMe", status: int = 400,
+                            times: int | None = None, seconds: float | None = None) -> None:
+        """`status` with the request path (which holds the token) in the description."""
+        self.faults.refuse(description, method=method, status=status, times=times,
+                           seconds=seconds)
+
+    def outage(self, mode: str, seconds: float) -> None:
+        """Telegram unreachable for `seconds`: "refused" (nothing listens), "502" (nginx's
+        HTML page for every method) or "hang" (connections taken, never answered)."""
+        if mode == "refused":
+            self.down_for(seconds)
+        elif mode == "502":
+            self.server_error(502, seconds=seconds)
+        elif mode == "hang":
+            self.faults.hang(seconds)
+        else:
+            raise ValueError(f"unknown outage mode {mode!r}: refused, 502 or hang")
 
     # -- updates -------------------------------------------------------------------------
     def push_message(self, from_user_id: int, chat_id: int, text: str) -> dict[str, Any]:
@@ -246,10 +286,11 @@ class TelegramAPIServer:
         record = RecordedRequest(method, {}, time.monotonic())
         with self._lock:
             self._requests.append(record)
-        status, payload, html_body = self._answer(h, parts, url.query, body, record)
-        if self.is_down:            # went down while this call waited: the client sees a reset
+        answer = self._answer(h, parts, url.query, body, record)
+        if answer is None or self.is_down:  # hung, or went down meanwhile: the client sees a reset
             h.close_connection = True
             return
+        status, payload, html_body = answer
         record.status = status
         out = (nginx_page(status, payload["description"]) if html_body
                else json.dumps(payload, ensure_ascii=False).encode())
@@ -262,7 +303,7 @@ class TelegramAPIServer:
             self.log(describe(record, payload))
 
     def _answer(self, h: Handler, parts: list[str], query: str, body: bytes,
-                record: RecordedRequest) -> tuple[int, dict[str, Any], bool]:
+                record: RecordedRequest) -> tuple[int, dict[str, Any], bool] | None:
         try:
             if len(parts) != 3 or not parts[1].startswith("bot"):
                 raise ApiError(404, "Not Found")
@@ -279,6 +320,8 @@ class TelegramAPIServer:
             handler = METHODS.get(record.method.lower())
             if handler is None:
                 raise ApiError(404, "Not Found")
+            if not self.faults.before(self.state, record.method, params, h.path.split("?")[0]):
+                return None
             failure = self.state.injected_failure(record.method)
             if failure is not None:
                 self._delay(record.method, False)
@@ -290,6 +333,7 @@ class TelegramAPIServer:
             self._delay(record.method, False)
             result = handler(self.state, params)
             self._delay(record.method, True)
+            self.faults.after(record.method)
             return 200, {"ok": True, "result": result}, False
         except ApiError as exc:
             payload: dict[str, Any] = {"ok": False, "error_code": exc.status,

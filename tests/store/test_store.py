@@ -99,12 +99,11 @@ def test_only_the_lease_holder_can_mark_sent(store: Store) -> None:
     assert store.outbox.sent_message("@chan", row.story_id) == (-100, 7)
 
 
-def test_retry_sets_not_before_and_counts_attempts(store: Store) -> None:
+def test_retry_counts_an_attempt_and_gives_the_row_back(store: Store) -> None:
     record_article(store, FEED, article("a"), NOW, new_story=story(), outbox=[post()])
     row = store.outbox.claim("one", NOW)[0]
-    store.outbox.retry(row.id, "one", not_before=NOW + timedelta(seconds=30), error="429")
-    assert store.outbox.claim("one", NOW + timedelta(seconds=29)) == []
-    again = store.outbox.claim("one", NOW + timedelta(seconds=30))
+    store.outbox.retry([row.id], "one", error="400 for this digest")
+    again = store.outbox.claim("one", NOW)
     assert again[0].attempts == 1
 
 

@@ -2,7 +2,7 @@
 
 A fresh database gets the current schema (`schema.metadata.create_all`) and is stamped with
 `LATEST`; an older one runs each step above its version in order, in one transaction.
-Adding a column means: change `bot/schema.py`, bump LATEST, add `STEPS[LATEST]` doing the
+Adding a column means: change `bot/store/schema.py`, bump LATEST, add `STEPS[LATEST]` doing the
 ALTER. Several processes may start at once: PostgreSQL serialises them with an advisory lock,
 SQLite with `BEGIN IMMEDIATE`.
 """
@@ -14,10 +14,10 @@ from collections.abc import Callable
 from sqlalchemy import Connection, Engine, func, inspect, select
 
 from bot.errors import StoreError
-from bot.store.migrations import v3_polling, v4_chat_aliases
+from bot.store.migrations import v3_polling, v4_chat_aliases, v5_delivery
 from bot.store.schema import metadata, schema_version, state
 
-LATEST = 4
+LATEST = 5
 
 
 def _v2_state_table(conn: Connection) -> None:
@@ -27,7 +27,8 @@ def _v2_state_table(conn: Connection) -> None:
 
 STEPS: dict[int, Callable[[Connection], None]] = {2: _v2_state_table,
                                                   3: v3_polling.upgrade,
-                                                  4: v4_chat_aliases.upgrade}
+                                                  4: v4_chat_aliases.upgrade,
+                                                  5: v5_delivery.upgrade}
 _LOCK_ID = 0x6E657773  # "news"
 
 

@@ -181,7 +181,7 @@ def database_url(value: str) -> str:
     if scheme in ("postgres", "postgresql", "postgresql+psycopg"):
         # Only the store imports the driver; whether it is installed is enough to know here.
         if importlib.util.find_spec("psycopg") is None:
-            raise ValueError("is a PostgreSQL URL but its driver is not installed: "
+            raise ValueError("names PostgreSQL, whose driver is not installed: "
                              "pip install 'newsbot[postgres]'")
         return value
     if scheme == "sqlite" and value.lower().startswith("sqlite:///"):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import os
 import sys
 from collections.abc import Sequence
@@ -20,6 +21,7 @@ from bot.errors import ConfigError, NewsbotError
 from bot.service import setup_logging
 from bot.settings import Settings
 
+log = logging.getLogger("newsbot")
 SHUTDOWN_GRACE = 9.0    # SIGTERM: exit within 10 s even if a feed fetch hangs
 ABOUT = """\
 newsbot watches RSS and Atom feeds for the topics you choose and posts each matching story
@@ -168,6 +170,8 @@ def _progress(total: int) -> Any:
 
 
 def _run(settings: Settings, *, once: bool, due: bool = False) -> int:
+    from bot.cli.startup import FirstRound
+    from bot.models import utcnow
     from bot.service import Service
 
     service = Service(settings)
@@ -188,6 +192,10 @@ def _run(settings: Settings, *, once: bool, due: bool = False) -> int:
               f"sent, {len(failed)} feeds failing", file=sys.stderr)
         return 0
     service.hard_exit_after = SHUTDOWN_GRACE
+    first = FirstRound(settings, service.store, utcnow())
+    for line in first.opening():
+        log.info(line)
+    service.on_report = first.add
     asyncio.run(service.run_forever())
     return 0
 

@@ -43,6 +43,12 @@ def test_the_production_config_validates_offline_and_is_not_the_demo() -> None:
     assert all((PRODUCTION.parent / name).is_file() for name in doc["include"])
 
 
+def test_docs_show_the_production_config_as_it_is() -> None:
+    text = (ROOT / "docs" / "operations.md").read_text()
+    shown = text.split("## Deployment", 1)[1].split("```yaml", 1)[1].split("```", 1)[0]
+    assert YAML(typ="safe").load(shown) == yaml(PRODUCTION)
+
+
 # -- Procfile ----------------------------------------------------------------------------
 def test_the_procfile_worker_runs_the_production_config() -> None:
     lines = [ln for ln in (ROOT / "Procfile").read_text().splitlines() if ln.strip()]

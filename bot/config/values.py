@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import difflib
 import importlib.util
 import math
 import re
@@ -12,6 +11,8 @@ from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from bot.config.source import did_you_mean
 
 _DURATION = re.compile(r"(\d+)\s*([smhdw])")
 _DURATION_FULL = re.compile(r"(?:\d+\s*[smhdw]\s*)+")
@@ -140,8 +141,7 @@ def timezone(value: object) -> str:
     if not known:
         raise ValueError(f"unknown time zone {value!r}: this machine has no time zone "
                          "database (pip install tzdata)")
-    hint = difflib.get_close_matches(name, sorted(known), n=1)
-    maybe = f"; did you mean {hint[0]!r}?" if hint else " (an IANA name such as Europe/Berlin)"
+    maybe = did_you_mean(name, sorted(known)) or " (an IANA name such as Europe/Berlin)"
     raise ValueError(f"unknown time zone {value!r}{maybe}")
 
 

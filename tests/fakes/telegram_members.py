@@ -54,16 +54,13 @@ def set_chat_permissions(api: Any, chat: int | str, **permissions: bool) -> None
         state.chat(chat).permissions = dict(permissions)
 
 
-def _bot_user(state: BotState) -> dict[str, Any]:
-    return {"id": state.bot_id, "is_bot": True, "first_name": "Newsbot Test",
-            "username": "newsbot_test_bot"}
-
-
 def _member(state: BotState, chat: Chat) -> dict[str, Any]:
+    from tests.fakes.telegram_methods import bot_user  # here: that module imports this one
+
     wanted = chat.bot_member or {"status": "administrator" if chat.type == "channel"
                                  else "member"}
     status = wanted["status"]
-    out: dict[str, Any] = {"status": status, "user": _bot_user(state)}
+    out: dict[str, Any] = {"status": status, "user": bot_user(state)}
     if status == "creator":
         out["is_anonymous"] = False
     elif status == "administrator":

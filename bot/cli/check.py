@@ -1,20 +1,21 @@
-"""`newsbot check`: the config loaded; can we reach the Bot API and every feed?"""
+"""`newsbot check`: the config loaded; may the bot post to every chat it names (getMe,
+getChat, getChatMember: bot.cli.destinations); can we read every feed? `--offline`
+validates the config alone, asking nobody (for a deploy step without network)."""
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from typing import TextIO
 
-from bot.deliver import TelegramDeliverer
-from bot.errors import FeedError, NewsbotError
+from bot.cli.destinations import Row, destinations, telegram_rows
+from bot.errors import FeedError
 from bot.fetch import FetchLimits, fetch
 from bot.models import NotModified
 from bot.parse import parse
 from bot.settings import Settings
 
 
-def table(rows: list[tuple[str, str, str]], out: TextIO) -> None:
+def table(rows: list[Row], out: TextIO) -> None:
     widths = [max(len(r[i]) for r in rows) for i in range(3)]
     for n, row in enumerate(rows):
         print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip(),
@@ -23,27 +24,7 @@ def table(rows: list[tuple[str, str, str]], out: TextIO) -> None:
             print("  ".join("-" * w for w in widths), file=out)
 
 
-def _bot_api(settings: Settings) -> tuple[str, str, str]:
-    if not settings.token:
-        return ("Bot API", "SKIP", "TELEGRAM_BOT_TOKEN not set: posts go to the terminal")
-
-    async def get_me() -> dict[str, object]:
-        assert settings.token is not None
-        bot = TelegramDeliverer(settings.token.reveal(), settings.api_url)
-        try:
-            await bot.start()
-            return await bot.get_me()
-        finally:
-            await bot.close()
-
-    try:
-        me = asyncio.run(get_me())
-    except NewsbotError as exc:
-        return ("Bot API getMe", "FAIL", str(exc))
-    return ("Bot API getMe", "OK", f"@{me.get('username')} via {settings.api_url}")
-
-
-def _feed(url: str, name: str | None, limits: FetchLimits) -> tuple[str, str, str]:
+def _feed(url: str, name: str | None, limits: FetchLimits) -> Row:
     try:
         result = fetch(url, limits=limits)
         if isinstance(result, NotModified):
@@ -57,13 +38,20 @@ def _feed(url: str, name: str | None, limits: FetchLimits) -> tuple[str, str, st
     return (name or url, "OK", note)
 
 
-def check(settings: Settings, out: TextIO = sys.stdout) -> int:
+def check(settings: Settings, out: TextIO | None = None, *, offline: bool = False) -> int:
+    out = out or sys.stdout
     p = settings.polling
     limits = FetchLimits(connect_timeout=p.connect_timeout, read_timeout=p.read_timeout,
                          total_timeout=p.total_timeout, max_bytes=p.max_bytes)
     print(f"config {settings.path}: OK ({len(settings.feeds)} feeds, "
           f"{len(settings.topics)} topics)", file=out)
-    rows = [("what", "status", "detail"), _bot_api(settings)]
+    if offline:
+        chats = ", ".join(f"{c} ({', '.join(k)})" for c, k in destinations(settings).items())
+        print(f"posts go to: {chats or 'the terminal (no channel set)'}", file=out)
+        print("offline: Telegram and the feeds were not asked (without --offline, they are)",
+              file=out)
+        return 0
+    rows: list[Row] = [("what", "status", "detail"), *telegram_rows(settings)]
     rows += [_feed(f.url, f.name, limits) for f in settings.feeds]
     table(rows, out)
     failed = sum(r[1] == "FAIL" for r in rows)

@@ -1,33 +1,31 @@
 """Load and validate `config/newsbot.yaml` into frozen `Settings`, once.
 
 A refused config raises `ConfigError` naming the file, the line and the dotted key, and
-saying what was expected. Secrets and deployment settings come from the environment:
-TELEGRAM_BOT_TOKEN, TELEGRAM_API_URL, DATABASE_URL, NEWSBOT_DATA_DIR.
+saying what was expected. Everything `run` will use is checked here, so a config that loads
+does not fail later (a time zone, a port, a list entry no topic uses yet). Secrets and
+deployment settings come from the environment: TELEGRAM_BOT_TOKEN, TELEGRAM_API_URL,
+DATABASE_URL, NEWSBOT_DATA_DIR.
 """
 
 from __future__ import annotations
 
-import difflib
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
-from ruamel.yaml import YAML
-from ruamel.yaml.error import MarkedYAMLError
-
 import bot.config.values as v
-from bot.errors import ConfigError, QueryError
-from bot.match import compile_query, terms_query
+from bot.config.queries import Queries
+from bot.config.source import Ctx, did_you_mean, item_line, key_line, read_yaml
+from bot.errors import ConfigError
 from bot.settings import (
     DeliverySettings,
     FeedConfig,
     PollingSettings,
     Secret,
     Settings,
-    TopicConfig,
 )
 
 DEFAULT_PATH = Path("config/newsbot.yaml")
@@ -37,14 +35,13 @@ TOP_KEYS = {"channel", "admins", "operator_chat", "defaults", "feeds", "topics",
             "include", "backfill", "dedupe", "polling", "delivery", "health_port", "log",
             "retention"}
 FEED_KEYS = {"url", "name", "every", "fetch_article", "channel"}
-TOPIC_KEYS = {"terms", "exclude", "query", "channel"}
-POLLING = {"workers": v.positive_int, "per_host": v.positive_int, "jitter": float,
+POLLING = {"workers": v.bounded(256), "per_host": v.bounded(64), "jitter": v.fraction,
            "min_interval": v.duration, "max_interval": v.duration, "backoff_max": v.duration,
-           "alert_after": v.duration, "max_bytes": v.size, "connect_timeout": float,
-           "read_timeout": float, "total_timeout": float, "http_engine": v.http_engine}
+           "alert_after": v.duration, "max_bytes": v.size, "connect_timeout": v.seconds,
+           "read_timeout": v.seconds, "total_timeout": v.seconds, "http_engine": v.http_engine}
 DELIVERY = {"per_chat_per_minute": v.positive_int, "per_second": v.positive_int,
             "preview": v.boolean, "digest_after": v.positive_int, "quiet_hours": v.quiet_hours,
-            "timezone": str, "edit_interval": v.duration, "digests": None,
+            "timezone": v.timezone, "edit_interval": v.duration, "digests": None,
             "retry_base": v.duration, "retry_max": v.duration,
             "unavailable_retry": v.duration, "lease": v.duration, "send_timeout": v.duration}
 
@@ -64,25 +61,20 @@ def load(path: str | os.PathLike[str] | None = None,
     """
     file = config_path(path, env)
     texts = texts or {}
-    doc = _read_yaml(file, texts)
-    ctx = _Ctx(str(file))
+    doc = read_yaml(file, texts)
+    ctx = Ctx(str(file))
     ctx.keys(doc, TOP_KEYS, "", None)
     base = file.resolve().parent
 
     defaults = ctx.mapping(doc, "defaults", {"every"})
     every = ctx.value(defaults, "every", v.duration, timedelta(minutes=10), "defaults.every")
-    lists: dict[str, tuple[str, ...]] = {}
-    topics_src: dict[str, tuple[Any, Any, str]] = {}
+    queries = Queries()
     for inc_file, inc in _includes(doc, ctx, base, texts):
-        inc_ctx = _Ctx(inc_file)
+        inc_ctx = Ctx(inc_file)
         inc_ctx.keys(inc, {"lists", "topics"}, "", None)
-        _collect_lists(inc_ctx, inc, lists)
-        _collect_topics(inc_ctx, inc, topics_src)
-    _collect_lists(ctx, doc, lists)
-    _collect_topics(ctx, doc, topics_src)
-
-    topics = tuple(_topic(cctx, name, node, lists, line)
-                   for name, (node, cctx, line) in topics_src.items())
+        queries.collect(inc_ctx, inc)
+    queries.collect(ctx, doc)
+    topics = queries.compile()
     feeds = _feeds(ctx, doc, base, every)
     if not feeds:
         raise ctx.error("feeds", "no feeds configured: add at least one under feeds:", None)
@@ -99,103 +91,44 @@ def load(path: str | os.PathLike[str] | None = None,
         raise ctx.error("retention", f"must be at least dedupe.window ({hours:g}h): a story "
                         "must outlive the window in which later reports can join it",
                         key_line(doc, "retention"))
+    polling = _section(ctx, doc, "polling", POLLING, PollingSettings())
+    if polling.min_interval > polling.max_interval:
+        most = (doc.get("polling") or {}).get("max_interval") or "6h, the default"
+        raise ctx.error("polling.min_interval", f"is longer than polling.max_interval "
+                        f"({most})", key_line(doc.get("polling"), "min_interval"))
+    delivery = _section(ctx, doc, "delivery", DELIVERY, DeliverySettings())
+    _check_delivery(ctx, doc, delivery, {t.name for t in topics})
     data_dir = Path(env.get("NEWSBOT_DATA_DIR") or "data")
     token = env.get("TELEGRAM_BOT_TOKEN", "").strip()
+    database_url = env.get("DATABASE_URL") or f"sqlite:///{data_dir / 'newsbot.db'}"
+    try:
+        v.database_url(database_url)
+    except ValueError as exc:
+        raise ConfigError(str(exc), key="DATABASE_URL") from None
     return Settings(
         path=file,
         channel=ctx.value(doc, "channel", v.channel, None),
-        admins=ctx.value(doc, "admins", _admins, ()),
+        admins=ctx.value(doc, "admins", v.user_ids, ()),
         operator_chat=ctx.value(doc, "operator_chat", v.channel, None),
         every=every,
-        backfill=ctx.value(doc, "backfill", lambda x: v.positive_int(x, allow_zero=True), 0),
+        backfill=ctx.value(doc, "backfill", v.bounded(1000, allow_zero=True), 0),
         dedupe_window=dedupe_window,
         retention=retention,
         feeds=feeds,
         topics=topics,
-        lists=tuple(lists.items()),
-        polling=_section(ctx, doc, "polling", POLLING, PollingSettings()),
-        delivery=_section(ctx, doc, "delivery", DELIVERY, DeliverySettings()),
+        lists=tuple(queries.lists.items()),
+        polling=polling,
+        delivery=delivery,
         token=Secret(token) if token else None,
         api_url=(env.get("TELEGRAM_API_URL") or "https://api.telegram.org").rstrip("/"),
-        database_url=Secret(env.get("DATABASE_URL") or f"sqlite:///{data_dir / 'newsbot.db'}"),
-        health_port=ctx.value(doc, "health_port", v.positive_int, None),
+        database_url=Secret(database_url),
+        health_port=ctx.value(doc, "health_port", v.port, None),
         log_json=ctx.value(log, "json", v.boolean, False, "log.json"),
-        log_level=ctx.value(log, "level", _level, "INFO", "log.level"),
+        log_level=ctx.value(log, "level", v.log_level, "INFO", "log.level"),
     )
 
 
-def _read_yaml(file: Path, texts: Mapping[Path, str] | None = None) -> Any:
-    try:
-        override = (texts or {}).get(file.resolve())
-        text = override if override is not None else file.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"cannot read the config file: {exc.strerror or exc}",
-                          file=str(file)) from None
-    try:
-        doc = YAML(typ="rt").load(text)
-    except MarkedYAMLError as exc:
-        mark = exc.problem_mark
-        raise ConfigError(f"not valid YAML: {exc.problem}", file=str(file),
-                          line=mark.line + 1 if mark else None) from None
-    if doc is None:
-        doc = {}
-    if not isinstance(doc, Mapping):
-        raise ConfigError("expected a mapping of keys (channel:, feeds:, topics:, ...)",
-                          file=str(file), line=1)
-    return doc
-
-
-class _Ctx:
-    """Knows the file being read; builds errors that point at a key's line."""
-
-    def __init__(self, file: str) -> None:
-        self.file = file
-
-    def error(self, key: str, message: str, line: int | None) -> ConfigError:
-        return ConfigError(message, file=self.file, line=line, key=key)
-
-    def keys(self, node: Any, allowed: set[str], prefix: str, line: int | None) -> None:
-        if not isinstance(node, Mapping):
-            raise self.error(prefix.rstrip("."), "expected a mapping", line)
-        for key in node:
-            if key not in allowed:
-                hint = difflib.get_close_matches(str(key), allowed, n=1)
-                maybe = f"; did you mean {hint[0]!r}?" if hint else ""
-                raise self.error(f"{prefix}{key}", f"unknown key{maybe} (allowed: "
-                                 f"{', '.join(sorted(allowed))})", key_line(node, key))
-
-    def mapping(self, node: Mapping[str, Any], key: str, allowed: set[str]) -> Mapping[str, Any]:
-        sub = node.get(key)
-        if sub is None:
-            return {}
-        self.keys(sub, allowed, f"{key}.", key_line(node, key))
-        return sub
-
-    def value(self, node: Mapping[str, Any], key: str, parse: Callable[[Any], Any],
-              default: T, dotted: str | None = None) -> T:
-        if key not in node or node[key] is None:
-            return default
-        try:
-            return parse(node[key])
-        except (ValueError, TypeError) as exc:
-            raise self.error(dotted or key, str(exc), key_line(node, key)) from None
-
-
-def key_line(node: Any, key: Any) -> int | None:
-    try:
-        return int(node.lc.key(key)[0]) + 1
-    except (AttributeError, KeyError, TypeError):
-        return None
-
-
-def item_line(node: Any, index: int) -> int | None:
-    try:
-        return int(node.lc.item(index)[0]) + 1
-    except (AttributeError, KeyError, TypeError, IndexError):
-        return None
-
-
-def _includes(doc: Mapping[str, Any], ctx: _Ctx, base: Path,
+def _includes(doc: Mapping[str, Any], ctx: Ctx, base: Path,
               texts: Mapping[Path, str]) -> list[tuple[str, Any]]:
     names: tuple[str, ...] = ctx.value(doc, "include", v.string_list, ())
     out = []
@@ -204,53 +137,11 @@ def _includes(doc: Mapping[str, Any], ctx: _Ctx, base: Path,
         if not path.is_file() and path.resolve() not in texts:
             raise ctx.error("include", f"included file {name!r} not found (looked at {path})",
                             key_line(doc, "include"))
-        out.append((str(path), _read_yaml(path, texts)))
+        out.append((str(path), read_yaml(path, texts)))
     return out
 
 
-def _collect_lists(ctx: _Ctx, doc: Mapping[str, Any], lists: dict[str, tuple[str, ...]]) -> None:
-    node = doc.get("lists") or {}
-    if not isinstance(node, Mapping):
-        raise ctx.error("lists", "expected a mapping of name: [terms]", key_line(doc, "lists"))
-    for name in node:
-        lists[str(name)] = ctx.value(node, name, v.string_list, (), f"lists.{name}")
-
-
-def _collect_topics(ctx: _Ctx, doc: Mapping[str, Any],
-                    topics: dict[str, tuple[Any, Any, str]]) -> None:
-    node = doc.get("topics") or {}
-    if not isinstance(node, Mapping):
-        raise ctx.error("topics", "expected a mapping of topic name: {terms: [...]}",
-                        key_line(doc, "topics"))
-    for name in node:
-        topics[str(name)] = (node[name], ctx, key_line(node, name))  # type: ignore[assignment]
-
-
-def _topic(ctx: _Ctx, name: str, node: Any, lists: Mapping[str, tuple[str, ...]],
-           line: Any) -> TopicConfig:
-    key = f"topics.{name}"
-    if not isinstance(node, Mapping):
-        raise ctx.error(key, "expected a mapping with terms: [...] or query: '...'", line)
-    ctx.keys(node, TOPIC_KEYS, f"{key}.", line)
-    terms = ctx.value(node, "terms", v.string_list, (), f"{key}.terms")
-    exclude = ctx.value(node, "exclude", v.string_list, (), f"{key}.exclude")
-    query = ctx.value(node, "query", str, "", f"{key}.query").strip()
-    if query and (terms or exclude):
-        raise ctx.error(key, "give either query: or terms:/exclude:, not both", line)
-    if not query and not terms:
-        raise ctx.error(key, "empty topic: give terms: [...] or query: '...'", line)
-    source = query or terms_query(terms, exclude)
-    qkey = f"{key}.query" if query else f"{key}.terms"
-    try:
-        compiled = compile_query(source, lists=lists, key=qkey)
-    except QueryError as exc:
-        raise ConfigError(str(exc).split(": ", 1)[-1], file=ctx.file,
-                          line=key_line(node, "query" if query else "terms"), key=qkey) from None
-    return TopicConfig(name=name, source=source, query=compiled,
-                       channel=ctx.value(node, "channel", v.channel, None, f"{key}.channel"))
-
-
-def _feeds(ctx: _Ctx, doc: Mapping[str, Any], base: Path,
+def _feeds(ctx: Ctx, doc: Mapping[str, Any], base: Path,
            default_every: timedelta) -> tuple[FeedConfig, ...]:
     node = doc.get("feeds") or []
     if not isinstance(node, list):
@@ -273,14 +164,14 @@ def _feeds(ctx: _Ctx, doc: Mapping[str, Any], base: Path,
         every = None if item.get("every") == "auto" else ctx.value(
             item, "every", v.duration, default_every, f"{key}.every")
         feeds.append(FeedConfig(
-            url=url, name=ctx.value(item, "name", str, None, f"{key}.name"), every=every,
+            url=url, name=ctx.value(item, "name", v.text, None, f"{key}.name"), every=every,
             fetch_article=ctx.value(item, "fetch_article", v.boolean, False,
                                     f"{key}.fetch_article"),
             channel=ctx.value(item, "channel", v.channel, None, f"{key}.channel"), line=line))
     return tuple(feeds)
 
 
-def _section(ctx: _Ctx, doc: Mapping[str, Any], name: str, schema: Mapping[str, Any],
+def _section(ctx: Ctx, doc: Mapping[str, Any], name: str, schema: Mapping[str, Any],
              default: T) -> T:
     node = ctx.mapping(doc, name, set(schema))
     changes: dict[str, Any] = {}
@@ -303,15 +194,16 @@ def _digests(value: Any) -> tuple[tuple[str, str], ...]:
     return tuple(out)
 
 
-def _admins(value: Any) -> tuple[int, ...]:
-    if not isinstance(value, list) or not all(
-            isinstance(x, int) and not isinstance(x, bool) for x in value):
-        raise ValueError(f"expected a list of numeric Telegram user ids, got {value!r}")
-    return tuple(value)
-
-
-def _level(value: Any) -> str:
-    level = str(value).upper()
-    if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
-        raise ValueError(f"expected DEBUG, INFO, WARNING or ERROR, got {value!r}")
-    return level
+def _check_delivery(ctx: Ctx, doc: Mapping[str, Any], delivery: DeliverySettings,
+                    topics: set[str]) -> None:
+    """What one value cannot say alone: digests name topics that exist; a quiet window
+    has some length."""
+    node = doc.get("delivery") or {}
+    digests = node.get("digests") or {}
+    for topic, _every in delivery.digests:
+        if topic not in topics:
+            raise ctx.error(f"delivery.digests.{topic}", f"no topic named {topic!r}"
+                            f"{did_you_mean(topic, topics)}", key_line(digests, topic))
+    if delivery.quiet_hours and delivery.quiet_hours[0] == delivery.quiet_hours[1]:
+        raise ctx.error("delivery.quiet_hours", "starts and ends at the same time: give a "
+                        "range such as 23:00-07:00", key_line(node, "quiet_hours"))

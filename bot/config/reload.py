@@ -10,17 +10,31 @@ editor rewriting the same text reloads nothing. An invalid edit keeps the last g
 from __future__ import annotations
 
 import hashlib
+import operator
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import fields
 from pathlib import Path
 
 from ruamel.yaml import YAML
 
 from bot.config.loader import load
 from bot.errors import ConfigError
-from bot.settings import Settings
+from bot.settings import DeliverySettings, Settings
 
 INTERVAL = 2.0       # seconds between looks at the files
+# Read once at start by parts that live as long as the process: the health server's socket,
+# logging, the polling thread pool and per-host limiter, the sender (pacing, quiet hours,
+# retries). The rest of delivery (digests, edit_interval) is read per poll, so it is live.
+_FIXED: dict[str, Callable[[Settings], object]] = {
+    "health_port": lambda s: s.health_port,
+    "log.level": lambda s: s.log_level,
+    "log.json": lambda s: s.log_json,
+    "polling.workers": lambda s: s.polling.workers,
+    "polling.per_host": lambda s: s.polling.per_host,
+    **{f"delivery.{f.name}": operator.attrgetter(f"delivery.{f.name}")
+       for f in fields(DeliverySettings) if f.name not in ("digests", "edit_interval")},
+}
 
 
 def include_paths(main: Path) -> list[Path]:
@@ -69,3 +83,18 @@ class ConfigWatcher:
             return load(self.path, self.env)
         except ConfigError as exc:
             return exc
+
+
+def needs_restart(running: Settings, new: Settings) -> list[str]:
+    """What a running newsbot cannot take from `new`: 'key old -> new' for each setting read
+    only at start (`_FIXED`), against the settings the process `running` started with."""
+    out = []
+    for key, get in _FIXED.items():
+        before, after = get(running), get(new)
+        if before != after:
+            out.append(f"{key} {_show(before)} -> {_show(after)}")
+    return out
+
+
+def _show(value: object) -> str:
+    return "(none)" if value is None else str(value)

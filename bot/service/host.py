@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from bot import metrics
 from bot.admin import Commands
-from bot.config import INTERVAL, ConfigWatcher
+from bot.config import INTERVAL, ConfigWatcher, needs_restart
 from bot.deliver import Deliverer
 from bot.errors import ConfigError, DeliveryError
 from bot.models import utcnow
@@ -57,6 +57,8 @@ class ServiceHost:
         self.service = service
         self.shared = SharedState(service.store.engine)
         self.watcher = ConfigWatcher(service.settings.path)
+        self.started_with = service.settings       # what needs a restart is read from this
+        self._restart_told: list[str] = []
         self.admin: AdminBot | None = None
         self.ops: OpsServer | None = None
         self._task: asyncio.Task[None] | None = None
@@ -194,12 +196,24 @@ class ServiceHost:
                         f"config.\n{result}")
                 elif result is not None:
                     await self.apply_settings(result)
+                    await self._tell_restart(needs_restart(self.started_with, result))
                 await self.claim_updates()
                 await asyncio.to_thread(self._gauges)
             except asyncio.CancelledError:
                 raise
             except Exception:                   # never let the watcher die silently
                 log.exception("config watch failed; trying again")
+
+    async def _tell_restart(self, pending: list[str]) -> None:
+        """The rest applied live; these keep their start-up values (the old health port
+        keeps serving). Said once per distinct set, in the log and to the operator."""
+        if pending and pending != self._restart_told:
+            text = (f"newsbot: config applied, except what needs a restart: "
+                    f"{'; '.join(pending)}. Restart newsbot to apply them "
+                    "(systemctl restart newsbot, docker restart newsbot).")
+            log.warning("%s", text)
+            await self.notify_operator(text)
+        self._restart_told = pending
 
     def _gauges(self) -> None:
         metrics.QUEUE_DEPTH.set(self.store.outbox.pending())

@@ -12,7 +12,7 @@ import os
 import signal
 import socket
 import uuid
-from collections.abc import Awaitable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from datetime import datetime, timedelta
 from typing import TextIO
 
@@ -64,6 +64,8 @@ class Service:
         # A poll must finish within its lease, or another process could take the feed.
         self.feed_ttl = timedelta(seconds=settings.polling.total_timeout + 30)
         self.hard_exit_after: float | None = None    # the CLI sets it: see service.watchdog
+        # The CLI's listener for each scheduled poll (bot.cli.startup: the first round).
+        self.on_report: Callable[[FeedReport], None] | None = None
         # Set by run_forever: the long-lived parts that `run --once` does not start.
         self.loop: asyncio.AbstractEventLoop | None = None
         self.wake: asyncio.Event | None = None
@@ -237,6 +239,8 @@ class Service:
         if feed is None or self.stopping:
             return
         report = poll_one(self.ctx, feed, self.limiter, gate=self._feed_gate)
+        if self.on_report is not None:
+            self.on_report(report)
         if report.outcome == "skipped":
             # Another process polls it, or just did: follow the schedule in the database.
             self._schedule(url, self.store.leases.feed_next(url, utcnow()))

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import load
+from bot.config import load, needs_restart
 from bot.errors import ConfigError
 from tests.conftest import ROOT
 
@@ -118,3 +118,20 @@ def test_retention_defaults_to_30_days_or_the_dedupe_window_if_longer(tmp_path: 
     assert load(write(tmp_path, BASE), env={}).retention == timedelta(days=30)
     settings = load(write(tmp_path, BASE + "dedupe: {window: 60d}\n"), env={})
     assert settings.retention == settings.dedupe_window == timedelta(days=60)
+
+
+@pytest.mark.parametrize("before, after, pending", [
+    ("health_port: 9100", "health_port: 9200", ["health_port 9100 -> 9200"]),
+    ("log: {level: INFO}", "log: {level: DEBUG, json: true}",
+     ["log.level INFO -> DEBUG", "log.json False -> True"]),
+    ("polling: {workers: 8}", "polling: {workers: 16}", ["polling.workers 8 -> 16"]),
+    ("delivery: {preview: false}", "delivery: {preview: true}",
+     ["delivery.preview False -> True"]),
+    ("delivery: {digests: {summits: daily}}", "delivery: {digests: {summits: hourly}}", []),
+    ("backfill: 0", "backfill: 3", []),                # read per poll: these apply live
+])
+def test_a_live_edit_names_what_needs_a_restart(tmp_path: Path, before: str, after: str,
+                                                pending: list[str]) -> None:
+    running = load(write(tmp_path, BASE + before + "\n"), env={})
+    edited = load(write(tmp_path, BASE + after + "\n"), env={})
+    assert needs_restart(running, edited) == pending

@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from tests.fakes.telegram_members import get_chat_member
 from tests.fakes.telegram_state import ApiError, BotState, Chat, PostedMessage, as_bool
 
 NOT_MODIFIED = ("Bad Request: message is not modified: specified new message content and reply "
@@ -176,7 +177,8 @@ def get_my_commands(state: BotState, params: dict[str, Any]) -> Any:
 def get_chat(state: BotState, params: dict[str, Any]) -> Any:
     """A ChatFullInfo; accent_color_id and max_reaction_count are required fields there."""
     chat = state.writable_chat(_require(params, "chat_id"))
-    return {**chat.as_dict(), "accent_color_id": 0, "max_reaction_count": 11}
+    extra = {"permissions": chat.permissions} if chat.permissions is not None else {}
+    return {**chat.as_dict(), "accent_color_id": 0, "max_reaction_count": 11, **extra}
 
 
 METHODS: dict[str, Callable[[BotState, dict[str, Any]], Any]] = {
@@ -185,6 +187,7 @@ METHODS: dict[str, Callable[[BotState, dict[str, Any]], Any]] = {
         "deleteMessage": delete_message, "getUpdates": get_updates,
         "deleteWebhook": delete_webhook, "getWebhookInfo": get_webhook_info,
         "setMyCommands": set_my_commands, "getMyCommands": get_my_commands,
-        "getChat": get_chat, "logOut": lambda s, p: True, "close": lambda s, p: True,
+        "getChat": get_chat, "getChatMember": get_chat_member,
+        "logOut": lambda s, p: True, "close": lambda s, p: True,
     }.items()
 }

@@ -41,6 +41,8 @@ class Chat:
     title: str | None = None
     forbidden: bool = False
     migrate_to: int | None = None
+    bot_member: dict[str, Any] | None = None     # getChatMember for the bot: telegram_members
+    permissions: dict[str, bool] | None = None    # a group's ChatPermissions, in getChat
 
     def as_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {"id": self.id, "type": self.type}

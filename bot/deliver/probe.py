@@ -15,6 +15,7 @@ from typing import Any
 from telegram.error import BadRequest, Forbidden, TelegramError
 
 from bot.deliver.telegram import TelegramDeliverer
+from bot.settings import redact
 
 
 @dataclass(frozen=True)
@@ -33,7 +34,7 @@ class TelegramProbe(TelegramDeliverer):
         try:
             info = (await self._bot.get_chat(chat_id=chat)).to_dict()
         except (BadRequest, Forbidden) as exc:
-            return ChatAccess(chat, None, None, self._redact(exc.message))
+            return ChatAccess(chat, None, None, redact(exc.message))
         except TelegramError as exc:
             raise self._map(exc, chat) from self._cause(exc)
         if info.get("type") == "private":     # a user's chat: no membership to ask about
@@ -42,7 +43,7 @@ class TelegramProbe(TelegramDeliverer):
             member = (await self._bot.get_chat_member(chat_id=chat,
                                                       user_id=self._bot.id)).to_dict()
         except (BadRequest, Forbidden) as exc:
-            return ChatAccess(chat, info, None, self._redact(exc.message))
+            return ChatAccess(chat, info, None, redact(exc.message))
         except TelegramError as exc:
             raise self._map(exc, chat) from self._cause(exc)
         return ChatAccess(chat, info, member)

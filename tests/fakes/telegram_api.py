@@ -35,7 +35,7 @@ from tests.fakes.telegram_http import (
     nginx_page,
     parse_body,
 )
-from tests.fakes.telegram_methods import METHODS, user_message_update
+from tests.fakes.telegram_methods import METHODS, scope_key, user_message_update
 from tests.fakes.telegram_state import (
     ApiError,
     BotState,
@@ -153,6 +153,13 @@ class TelegramAPIServer:
 
     def texts(self, chat: int | str) -> list[str]:
         return [m.text for m in self.messages(chat)]
+
+    def menu(self, scope: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        """The commands setMyCommands set for `scope` (a BotCommandScope; None: default)."""
+        if scope and "chat_id" in scope:
+            scope = {**scope, "chat_id": self.state.chat(scope["chat_id"]).id}
+        with self.state.lock:
+            return list(self.state.commands.get(scope_key(scope), []))
 
     # -- failure injection ---------------------------------------------------------------
     def fail(self, status: int, description: str, *, method: str | None = "sendMessage",

@@ -6,6 +6,7 @@ Descriptions are the real server's (https://core.telegram.org/bots/api#available
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from collections.abc import Callable
@@ -155,6 +156,25 @@ def get_webhook_info(state: BotState, params: dict[str, Any]) -> Any:
             "pending_update_count": len(state.take_updates(None, 100, None))}
 
 
+SCOPES = {"default", "all_private_chats", "all_group_chats", "all_chat_administrators",
+          "chat", "chat_administrators", "chat_member"}
+
+
+def _scope(state: BotState, params: dict[str, Any]) -> str:
+    """The BotCommandScope as a key (https://core.telegram.org/bots/api#botcommandscope);
+    a scope naming a chat needs a chat the bot knows, as real ("chat not found")."""
+    scope = params.get("scope") or {"type": "default"}
+    if not isinstance(scope, dict) or scope.get("type") not in SCOPES:
+        raise ApiError(400, "Bad Request: can't parse BotCommandScope")
+    if scope["type"] in ("chat", "chat_administrators", "chat_member"):
+        scope = {**scope, "chat_id": state.chat(_require(scope, "chat_id")).id}
+    return scope_key(scope)
+
+
+def scope_key(scope: dict[str, Any] | None) -> str:
+    return json.dumps(scope or {"type": "default"}, sort_keys=True)
+
+
 def set_my_commands(state: BotState, params: dict[str, Any]) -> Any:
     commands = params.get("commands")
     if not isinstance(commands, list):
@@ -165,13 +185,13 @@ def set_my_commands(state: BotState, params: dict[str, Any]) -> Any:
         if not 1 <= len(str(c.get("description") or "")) <= 256:
             raise ApiError(400, "Bad Request: command description is empty or too long")
     with state.lock:
-        state.commands = [dict(c) for c in commands]
+        state.commands[_scope(state, params)] = [dict(c) for c in commands]
     return True
 
 
 def get_my_commands(state: BotState, params: dict[str, Any]) -> Any:
     with state.lock:
-        return list(state.commands)
+        return list(state.commands.get(_scope(state, params), []))
 
 
 def get_chat(state: BotState, params: dict[str, Any]) -> Any:

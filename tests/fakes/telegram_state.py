@@ -116,7 +116,7 @@ class BotState:
         self._failures: list[_Failure] = []
         self._updates: list[dict[str, Any]] = []
         self._next_update = itertools.count(100000001)
-        self.commands: list[dict[str, Any]] = []
+        self.commands: dict[str, list[dict[str, Any]]] = {}   # scope key -> menu
         self.poll_generation = 0
         self.closing = False
 

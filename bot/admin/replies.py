@@ -4,7 +4,8 @@
 
 Replies are plain text (no parse_mode: Telegram shows them as written, so a query or a
 title echoed back needs no escaping). The refusal is worded for whoever wrote: what the
-bot is and what they can do, never how the config is laid out. A stranger is answered once per `REFUSE_EVERY`, however much they send.
+bot is and what they can do, never how the config is laid out. A stranger is answered
+once per `REFUSE_EVERY`, however much they send.
 """
 
 from __future__ import annotations

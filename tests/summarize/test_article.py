@@ -72,3 +72,33 @@ topics:
     [row] = store.outbox.claim("t", now + timedelta(minutes=1))
     assert expect in row.body
     assert "Copyright" not in row.body and "Home | World" not in row.body
+
+
+@pytest.mark.parametrize(("feed_image", "expect"), [
+    ("", "/pics/og.jpg"),                                  # the page's og:image, resolved
+    ('<media:content url="https://img.example/feed.jpg" medium="image"/>',
+     "https://img.example/feed.jpg"),                      # the feed's own image first
+])
+def test_a_fetched_article_page_gives_its_og_image(feed_server, tmp_path: Path,
+                                                   feed_image: str, expect: str) -> None:
+    page = feed_server.set_html("/story.html", PAGE.replace(
+        "<title>", '<meta property="og:image" content="/pics/og.jpg"><title>'))
+    now = datetime.now(UTC)
+    feed = feed_server.set_feed("/teasers.xml", rss([Item(
+        guid="t1", title="Leaders meet in Geneva", description="Leaders meet…",
+        published=now + timedelta(minutes=1), link=page, extra=feed_image)]))
+    config = tmp_path / "newsbot.yaml"
+    config.write_text(f"""channel: "@chan_test"
+feeds:
+  - {{url: {feed}, fetch_article: true}}
+topics:
+  summits: {{terms: [summit, meet]}}
+""")
+    settings = load(config, env={})
+    store = Store(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    store.migrate()
+    store.ensure_feeds([feed], now)
+    refresh_feed(build_context(settings, store), settings.feeds[0], now)
+    [row] = store.outbox.claim("t", now + timedelta(minutes=1))
+    assert row.image == (feed_server.url(expect) if expect.startswith("/") else expect)
+    assert "joint commission" in row.body

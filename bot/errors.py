@@ -5,7 +5,8 @@ message tells the operator what to do next::
 
     NewsbotError
     ├── ConfigError            file, line, key: the config was refused
-    │   └── OPMLError              an OPML file to import was refused
+    │   ├── OPMLError              an OPML file to import was refused
+    │   └── ConfigUnwritable       an edit could not read or write its file (permissions)
     ├── FeedError              feed URL
     │   ├── FetchError         could not get the bytes
     │   │   ├── FetchTimeout       connect/read timeout, or drip-fed body
@@ -48,6 +49,11 @@ class ConfigError(NewsbotError):
 
 class OPMLError(ConfigError):
     """The OPML file was refused; names the file and line."""
+
+
+class ConfigUnwritable(ConfigError):
+    """An edit (admin command, OPML import) could not read or write its file: nothing was
+    changed; the message says which file or directory and what to do."""
 
 
 class FeedError(NewsbotError):

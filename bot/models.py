@@ -19,6 +19,8 @@ class Article:
     `summary_html` is the entry's richest text as the feed gave it (HTML or plain text);
     `summarize` turns it into clean text.
 
+    `image`: the entry's media:content/enclosure image or thumbnail, checked as a web URL.
+
     `brief`: an entry `parse` was told is already known (its `known` keys), so only `key`,
     `guid` and `published` were read; title, link and summary are empty. A known entry among
     the newest `parse.FULL_ENTRIES` is not brief: its summary is read (boilerplate detection
@@ -34,6 +36,7 @@ class Article:
     summary_html: str
     published: datetime | None
     brief: bool = False
+    image: str | None = None        # http(s) URL of the entry's image (bot.parse.media)
 
 
 @dataclass(frozen=True)

@@ -80,6 +80,19 @@ class Redactor:
 redact = Redactor()
 
 
+# A chat with a forum topic: "-1001234567890:45" or "@group:45" (chat:message_thread_id).
+_THREAD = re.compile(r"(.+):([1-9]\d{0,9})")
+
+
+def chat_thread(chat: str) -> tuple[str, int | None]:
+    """A destination as configured -> (chat_id, message_thread_id or None). The thread is
+    part of the destination everywhere newsbot keeps one (outbox rows, pauses, digests),
+    and is split off only where a message is sent
+    (https://core.telegram.org/bots/api#sendmessage message_thread_id)."""
+    m = _THREAD.fullmatch(chat)
+    return (m[1], int(m[2])) if m else (chat, None)
+
+
 @dataclass(frozen=True)
 class FeedConfig:
     url: str                            # http(s) URL, or an absolute local path / file:// URL
@@ -119,6 +132,7 @@ class DeliverySettings:
     per_chat_per_minute: int = 20       # Telegram: ~20 messages/minute to one group or channel
     per_second: int = 30                # Telegram: ~30 messages/second in bulk
     preview: bool = False               # link previews under posts
+    images: bool = True                 # the article's image as a large preview above a post
     digest_after: int = 10              # more queued than this for one chat -> fold into a digest
     quiet_hours: tuple[int, int] | None = None   # (start minute, end minute) of the day
     timezone: str = "UTC"

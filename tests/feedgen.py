@@ -15,6 +15,7 @@ class Item:
     description: str                 # HTML, escaped into the XML
     published: datetime | None = None
     link: str | None = None
+    extra: str = ""                  # raw XML inside <item>: media:content, enclosure, ...
 
 
 def rss(items: list[Item], *, title: str = "Test Feed", ttl: int | None = None) -> bytes:
@@ -30,6 +31,8 @@ def rss(items: list[Item], *, title: str = "Test Feed", ttl: int | None = None) 
                      + (f"<link>{escape(it.link)}</link>" if it.link else "")
                      + (f"<pubDate>{format_datetime(it.published)}</pubDate>"
                         if it.published else "")
-                     + f"<description>{escape(it.description)}</description></item>")
-    return ('<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
+                     + f"<description>{escape(it.description)}</description>"
+                     + it.extra + "</item>")
+    return ('<?xml version="1.0" encoding="utf-8"?><rss version="2.0" '
+            'xmlns:media="http://search.yahoo.com/mrss/"><channel>'
             + "".join(parts) + "</channel></rss>").encode()

@@ -53,14 +53,15 @@ class Newsbot:
 
 def start_newsbot(config: Path, api: Any, tmp: Path, *, args: tuple[str, ...] = (),
                   ready: str | None = "newsbot running", db_url: str | None = None,
-                  name: str = "newsbot") -> Newsbot:
+                  name: str = "newsbot", wrap: tuple[str, ...] = ()) -> Newsbot:
+    """`wrap`: a command that runs newsbot, e.g. setpriv dropping root's capabilities."""
     db_url = db_url or f"sqlite:///{tmp / 'newsbot.db'}"
     env = {**os.environ, "NEWSBOT_CONFIG": str(config), "DATABASE_URL": db_url,
            "TELEGRAM_BOT_TOKEN": api.token, "TELEGRAM_API_URL": api.base_url,
            "NO_PROXY": "127.0.0.1,localhost", "PYTHONUNBUFFERED": "1"}
     log_path = tmp / f"{name}.log"
     with log_path.open("wb") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "bot", "run", *args], cwd=ROOT,
+        proc = subprocess.Popen([*wrap, sys.executable, "-m", "bot", "run", *args], cwd=ROOT,
                                 env=env, stdout=out, stderr=subprocess.STDOUT)
     bot = Newsbot(proc, log_path, config, db_url)
     if ready:

@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from telegram import LinkPreviewOptions, Update
+from telegram import BotCommand, BotCommandScopeChat, LinkPreviewOptions, Update
 from telegram.error import InvalidToken, RetryAfter, TelegramError
 from telegram.ext import (
     Application,
@@ -38,19 +38,17 @@ from telegram.ext import (
 from telegram.request import HTTPXRequest
 from telegram.warnings import PTBDeprecationWarning
 
-from bot.admin.commands import Commands
-from bot.format import MAX_MESSAGE
+from bot.admin.commands import MENU, Commands
+from bot.admin.replies import Strangers, chunks, who
 from bot.models import utcnow
 from bot.settings import redact
 
 log = logging.getLogger("newsbot.admin")
 POLL_TIMEOUT = 10            # getUpdates long-poll seconds: short enough for a quick stop
-MAX_TEXT = MAX_MESSAGE - 96  # sendMessage takes 1-4096 characters; leave a margin
 RETRY_FIRST = 1.0            # seconds before the first retry of a failed getUpdates ...
 RETRY_MAX = 30.0             # ... doubling up to this: back within 30 s of a recovery
 STOP_WAIT = 3.0              # seconds each shutdown step may take (SIGTERM: exit in 10 s)
-REFUSAL = ("Sorry, this bot's commands are for its administrators only. "
-           "If you run this bot, add your user id ({uid}) to `admins:` in the config.")
+MENU_WAIT = 10.0                   # seconds setMyCommands may take at start
 
 
 def _loopback(url: str) -> bool:
@@ -59,23 +57,6 @@ def _loopback(url: str) -> bool:
         return host == "localhost" or ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
-
-
-def chunks(text: str, size: int = MAX_TEXT) -> list[str]:
-    """Split on line breaks into messages Telegram accepts (an overlong line is cut)."""
-    lines: list[str] = []
-    for line in text.split("\n"):
-        lines += [line[i:i + size] for i in range(0, len(line), size)] or [""]
-    out: list[str] = []
-    cur: str | None = None
-    for line in lines:
-        if cur is not None and len(cur) + 1 + len(line) > size:
-            out.append(cur)
-            cur = None
-        cur = line if cur is None else f"{cur}\n{line}"
-    if cur and cur.strip():
-        out.append(cur)
-    return [part for part in out if part.strip()] or ["(empty)"]
 
 
 @dataclass(frozen=True)
@@ -102,13 +83,6 @@ def _wait(exc: TelegramError, backoff: float) -> float:
     return backoff
 
 
-def who(update: Update) -> str:
-    user = update.effective_user
-    if user is None:
-        return "unknown"
-    return f"@{user.username} ({user.id})" if user.username else f"{user.full_name} ({user.id})"
-
-
 class AdminBot:
     def __init__(self, token: str, api_url: str, commands: Commands,
                  admins: Callable[[], tuple[int, ...]], *,
@@ -132,6 +106,8 @@ class AdminBot:
         self._task: asyncio.Task[None] | None = None
         self._offset: int | None = None
         self._stopping = False
+        self.strangers = Strangers()
+        self._menu_set = False
 
     @property
     def running(self) -> bool:
@@ -167,12 +143,33 @@ class AdminBot:
             if self.state.state != "up":
                 await self._set(ReaderState("up", utcnow()))
                 log.info("admin commands on for %d admin(s)", len(self.admins()))
+            if not self._menu_set:
+                self._menu_set = True
+                await self.set_menu()
             for update in updates:
                 self._offset = update.update_id + 1   # confirmed by the next getUpdates
                 try:
                     await self.app.process_update(update)
                 except Exception:                       # a bug in a command: keep reading
                     log.exception("admin update %d failed", update.update_id)
+
+    async def set_menu(self) -> None:
+        """The command menu beside the message box (setMyCommands), for each admin's private
+        chat only (BotCommandScopeChat): strangers see no commands they may not use.
+        https://core.telegram.org/bots/api#setmycommands. Never fails: a menu is a
+        convenience, so a refusal is one log line and the commands work all the same."""
+        menu = [BotCommand(command, description) for command, _, description in MENU]
+        failed: list[str] = []
+        for admin in self.admins():
+            try:
+                await asyncio.wait_for(self.app.bot.set_my_commands(
+                    menu, scope=BotCommandScopeChat(admin)), MENU_WAIT)
+            except (TelegramError, TimeoutError) as exc:
+                failed.append(f"{admin}: {redact(str(exc)) or type(exc).__name__}")
+        if failed:
+            log.warning("the command menu was not set for %d admin(s) (%s); the commands "
+                        "work without it (an admin who never wrote to the bot has no chat "
+                        "with it yet)", len(failed), "; ".join(failed)[:300])
 
     async def _set(self, state: ReaderState) -> None:
         changed = (state.state, state.error) != (self.state.state, self.state.error)
@@ -216,9 +213,13 @@ class AdminBot:
         text = message.text or ""
         # In groups only a command gets an answer; chatter there is none of our business.
         if message.chat.type == "private" or text.startswith("/"):
-            log.warning("refused %r from %s: not an admin", text.split(" ", 1)[0][:40],
-                        who(update))
-            await self._reply(update, REFUSAL.format(uid=user.id))
+            refusal = self.strangers.refusal(user.id, utcnow())
+            if refusal is not None:
+                log.warning("refused %r from %s: not an admin", text.split(" ", 1)[0][:40],
+                            who(update))
+                await self._reply(update, refusal)
+            else:
+                log.debug("ignored %s: not an admin, refused already", who(update))
         raise ApplicationHandlerStop
 
     async def _command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -247,6 +248,11 @@ class AdminBot:
         log.error("admin command failed: %s: %s", exc.__class__.__name__, exc,
                   exc_info=not isinstance(exc, TelegramError))
         if isinstance(update, Update) and not isinstance(exc, TelegramError):
+            text = (update.effective_message.text or "") if update.effective_message else ""
+            command = text.split(" ", 1)[0][:40] or "That"
             with contextlib.suppress(TelegramError):
-                await self._reply(update, f"That failed: {exc.__class__.__name__}. "
-                                          "See the log for details.")
+                await self._reply(update, (
+                    f"{command} failed: something unexpected went wrong inside newsbot "
+                    f"({exc.__class__.__name__}). The details are in newsbot's log; send "
+                    "/status to see that the bot still runs, and /feeds or /topics to see "
+                    "whether the change was made."))

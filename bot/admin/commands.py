@@ -15,8 +15,8 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from bot.config import ConfigEditor, Edited, duration
-from bot.errors import ConfigError, QueryError
-from bot.models import utcnow
+from bot.errors import ConfigError, ConfigUnwritable, QueryError
+from bot.models import FeedState, utcnow
 from bot.pipeline import dry_run
 from bot.settings import Settings
 from bot.store import SharedState, Store
@@ -26,17 +26,23 @@ TOPIC_NAME = re.compile(r"[A-Za-z0-9_]{1,40}")      # it becomes a #hashtag in p
 SMART_QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "‘": "'", "’": "'"})
 DRY_RUN_SHOWN = 10
 
-HELP = """newsbot admin commands
-/status – feeds ok and failing, queue, last post, uptime
-/topics – watched topics and their queries
-/watch NAME QUERY – add or replace a topic
-/unwatch NAME – stop watching a topic
-/feeds – configured feeds and their state
-/addfeed URL [every] – add a feed (every: 10m, 1h, auto)
-/rmfeed URL – remove a feed
-/test QUERY – what QUERY would have matched in recent articles
-/pause, /resume – stop and restart posting (kept across restarts)
-/help – this list"""
+# The commands, their arguments and what they do: /help and the command menu that
+# setMyCommands puts beside the message box (bot.admin.bot) read this one table.
+MENU: tuple[tuple[str, str, str], ...] = (
+    ("status", "", "feeds ok and failing, queue, last post, uptime"),
+    ("topics", "", "watched topics and their queries"),
+    ("watch", " NAME QUERY", "add a topic, or replace its query"),
+    ("unwatch", " NAME", "stop watching a topic"),
+    ("feeds", "", "configured feeds and their state"),
+    ("addfeed", " URL [every]", "add a feed (every: 10m, 1h, auto)"),
+    ("rmfeed", " URL", "remove a feed"),
+    ("undo", "", "take back the last config change made here"),
+    ("test", " QUERY", "what a query would have matched in recent articles"),
+    ("pause", "", "stop posting (kept across restarts; matches keep queueing)"),
+    ("resume", "", "post again"),
+    ("help", "", "this list"),
+)
+HELP = "newsbot admin commands\n" + "\n".join(f"/{c}{a} – {d}" for c, a, d in MENU)
 
 
 class Host(Protocol):
@@ -68,6 +74,16 @@ def _span(delta: timedelta) -> str:
     return f"{d}d {h}h" if d else f"{h}h {m}m" if h else f"{m}m {s % 60}s"
 
 
+def _reason(state: FeedState) -> str:
+    """Why a feed fails, without the URL its stored error starts with (FeedError's
+    "URL: reason"): /status names the feed once, before it."""
+    error = state.last_error or ("gone (410)" if state.gone else "failing")
+    for url in (state.url, state.moved_to):
+        if url and error.startswith(f"{url}: "):
+            return error[len(url) + 2:]
+    return error
+
+
 def _clip(text: str, n: int = 160) -> str:
     text = " ".join(text.split())
     return text if len(text) <= n else text[:n - 1] + "…"
@@ -80,17 +96,29 @@ class Commands:
             "help": self.help, "start": self.help, "status": self.status,
             "topics": self.topics, "watch": self.watch, "unwatch": self.unwatch,
             "feeds": self.feeds, "addfeed": self.addfeed, "rmfeed": self.rmfeed,
-            "test": self.test, "pause": self.pause, "resume": self.resume}
+            "undo": self.undo, "test": self.test, "pause": self.pause, "resume": self.resume}
+        # The last config edit made by a command, and that command: what /undo takes back.
+        # In memory: one process reads admin commands (the reader's lease), and after a
+        # restart /undo says there is nothing to undo rather than guess.
+        self._last: tuple[Edited, str] | None = None
+        self._edited: Edited | None = None
 
     async def run(self, command: str, args: str, who: str) -> str:
         handler = self.table.get(command.lower())
         if handler is None:
             return f"Unknown command /{command}. Send /help for the list."
+        self._edited = None
         try:
-            return await handler(args.translate(SMART_QUOTES).strip(), who)
+            reply = await handler(args.translate(SMART_QUOTES).strip(), who)
+        except ConfigUnwritable as exc:
+            log.error("admin %s: /%s not saved: %s", who, command, exc)
+            return f"Not saved, nothing changed: {exc}"
         except ConfigError as exc:
             log.warning("admin %s: /%s refused: %s", who, command, exc)
             return f"Refused, nothing changed: {exc}"
+        if self._edited is not None and handler != self.undo:
+            self._last = (self._edited, _clip(f"/{command.lower()} {args}", 80))
+        return reply
 
     @property
     def settings(self) -> Settings:
@@ -98,7 +126,7 @@ class Commands:
 
     async def _edit(self, do: Callable[[ConfigEditor], Edited]) -> Edited:
         editor = ConfigEditor(self.settings.path)
-        edited = await asyncio.to_thread(do, editor)
+        edited = self._edited = await asyncio.to_thread(do, editor)
         await self.host.apply_settings(edited.settings, written=True)
         return edited
 
@@ -115,8 +143,8 @@ class Commands:
                    if (s := states.get(f.url)) is not None and (s.error_count or s.gone)]
         lines = [f"newsbot up {_span(now - self.host.started_at)}",
                  f"feeds: {len(self.settings.feeds) - len(failing)} ok, {len(failing)} failing",
-                 *(f"  ✗ {f.name or f.url}: {_clip(states[f.url].last_error or 'failing', 120)}"
-                   for f in failing),
+                 *(f"  ✗ {f.name + ' – ' if f.name else ''}{f.url}: "
+                   f"{_clip(_reason(states[f.url]), 120)}" for f in failing),
                  f"topics: {len(self.settings.topics)}",
                  f"queue: {pending} waiting",
                  f"last post: {_ago(last, now)}",
@@ -169,10 +197,16 @@ class Commands:
             return "Usage: /watch NAME QUERY, e.g. /watch volcanoes volcano OR eruption"
         if not TOPIC_NAME.fullmatch(name):
             return "A topic name is letters, digits and _ (it becomes a #hashtag)."
+        old = next((t.source for t in self.settings.topics if t.name == name), None)
         edited = await self._edit(lambda e: e.set_topic(name, query.strip()))
         log.info("admin %s: /watch %s %r (%s in %s)", who, name, query.strip(), edited.note,
                  edited.file)
-        return f"Topic {name} {edited.note} in {edited.file.name}; matching it from now on."
+        if old is None:
+            return f"Topic {name} {edited.note} in {edited.file.name}; matching it from now on."
+        # Replacing a tuned query is easy to do by accident: show what it was, and the way
+        # back, in the same reply.
+        return (f"Topic {name} replaced in {edited.file.name}; matching the new query from "
+                f"now on.\nIts query was:\n{old}\nSend /undo to put that back.")
 
     async def unwatch(self, args: str, who: str) -> str:
         if not args:
@@ -202,6 +236,18 @@ class Commands:
         await self._edit(lambda e: e.remove_feed(args))
         log.info("admin %s: /rmfeed %s", who, args)
         return f"Feed {args} removed; no longer polled."
+
+    async def undo(self, args: str, who: str) -> str:
+        """Put back the file the last command edit changed, as it was before that edit
+        (comments and all); refused if the file changed since (by hand or by command)."""
+        if self._last is None:
+            return ("Nothing to undo: no config change was made with a command since newsbot "
+                    "started.")
+        edited, what = self._last
+        restored = await self._edit(lambda e: e.restore(edited))
+        self._last = None
+        log.info("admin %s: /undo of %s (%s)", who, what, edited.file)
+        return f"Undone: {what}\n{restored.file.name} is back as it was before it."
 
     async def pause(self, args: str, who: str) -> str:
         await asyncio.to_thread(self.host.set_paused, who)

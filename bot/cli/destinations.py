@@ -19,7 +19,7 @@ import asyncio
 
 from bot.deliver import ChatAccess, TelegramProbe
 from bot.errors import DeliveryError, NewsbotError
-from bot.settings import Settings
+from bot.settings import Settings, chat_thread
 
 Row = tuple[str, str, str]          # what, status (OK, FAIL, SKIP), detail
 POST_RIGHT = '"Post messages"'      # as Telegram's apps name can_post_messages
@@ -68,6 +68,9 @@ def judge(access: ChatAccess) -> tuple[bool, str]:
                            "it on in the channel's administrator settings")
         return False, (f"{what}: the bot is not an administrator (status: {status}): add it "
                        f"as an administrator with {POST_RIGHT}")
+    if chat_thread(access.chat)[1] is not None and not info.get("is_forum"):
+        return False, (f"{what} has no forum topics: turn topics on in the group's settings, "
+                       "or drop the :topic from the chat")
     if status in ("creator", "administrator"):
         return True, f"{what}: the bot is an administrator"
     if status == "member":

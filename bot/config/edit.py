@@ -9,12 +9,13 @@ edit writes nothing. Used by the Telegram admin commands and `newsbot opml impor
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import io
 import os
 import tempfile
 import threading
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.util import load_yaml_guess_indent
 
 from bot.config.loader import load
-from bot.errors import ConfigError
+from bot.errors import ConfigError, ConfigUnwritable
 from bot.settings import Settings
 
 _LOCK = threading.Lock()     # one edit at a time in this process
@@ -35,6 +36,8 @@ class Edited:
     settings: Settings       # the config as it is now on disk
     file: Path               # the file that changed
     note: str = ""           # e.g. "skipped 2 duplicates"
+    before: str = ""         # the file's text before the edit and after it: what
+    after: str = ""          # `ConfigEditor.restore` needs to undo exactly this edit
 
 
 def _yaml(text: str) -> YAML:
@@ -143,9 +146,20 @@ class ConfigEditor:
 
         return self._edit(self.path, change)
 
+    def restore(self, edited: Edited) -> Edited:
+        """Undo `edited`: put back the text its file had before, if the file is still as
+        that edit left it (a later edit, by hand or by command, is never overwritten)."""
+        with _LOCK, _writing(edited.file):
+            if edited.file.read_text(encoding="utf-8") != edited.after:
+                raise ConfigError("the file was changed again since that edit: undo it by "
+                                  "hand", file=str(edited.file))
+            settings = self._write(edited.file, edited.after, edited.before)
+        return Edited(settings=settings, file=edited.file, note="restored",
+                      before=edited.after, after=edited.before)
+
     # -- machinery ---------------------------------------------------------------------
     def _edit(self, file: Path, change: Callable[[Any], str]) -> Edited:
-        with _LOCK:
+        with _LOCK, _writing(file):
             before = file.read_text(encoding="utf-8")
             yaml = _yaml(before)
             doc = yaml.load(before)
@@ -155,23 +169,29 @@ class ConfigEditor:
             out = io.StringIO()
             yaml.dump(doc, out)
             text = out.getvalue()
-            # Validated as the file it will become: same path, same includes, same env.
-            settings = load(self.path, self.env, texts={file.resolve(): text})
-            if file.read_text(encoding="utf-8") != before:
-                raise ConfigError("the file changed while this edit was made: try again",
-                                  file=str(file))
-            _atomic_write(file, text)
-        return Edited(settings=settings, file=file, note=note)
+            settings = self._write(file, before, text)
+        return Edited(settings=settings, file=file, note=note, before=before, after=text)
+
+    def _write(self, file: Path, before: str, text: str) -> Settings:
+        """Validate `text` as the file it will become (same path, same includes, same env),
+        then replace the file, if it still reads `before`."""
+        settings = load(self.path, self.env, texts={file.resolve(): text})
+        if file.read_text(encoding="utf-8") != before:
+            raise ConfigError("the file changed while this edit was made: try again",
+                              file=str(file))
+        _atomic_write(file, text)
+        return settings
 
     def _docs(self) -> list[tuple[Path, Any]]:
         """The main file and its includes, as plain (safe) YAML, for lookups only."""
-        main = YAML(typ="safe").load(self.path.read_text(encoding="utf-8")) or {}
-        out = [(self.path, main)]
-        includes = main.get("include") or []
-        for name in [includes] if isinstance(includes, str) else includes:
-            path = self.path.resolve().parent / str(name)
-            if path.is_file():
-                out.append((path, YAML(typ="safe").load(path.read_text("utf-8")) or {}))
+        with _writing(self.path):
+            main = YAML(typ="safe").load(self.path.read_text(encoding="utf-8")) or {}
+            out = [(self.path, main)]
+            includes = main.get("include") or []
+            for name in [includes] if isinstance(includes, str) else includes:
+                path = self.path.resolve().parent / str(name)
+                if path.is_file():
+                    out.append((path, YAML(typ="safe").load(path.read_text("utf-8")) or {}))
         return out
 
     def _topic_file(self, name: str) -> Path | None:
@@ -233,6 +253,27 @@ def _url(item: Any) -> str:
 
 def _norm(url: str) -> str:
     return url.strip().rstrip("/")
+
+
+@contextlib.contextmanager
+def _writing(file: Path) -> Iterator[None]:
+    """An OS error reading or writing the file becomes a ConfigError that says, for the
+    person reading the reply or the terminal, what failed and what to do; nothing changed."""
+    try:
+        yield
+    except PermissionError as exc:
+        # The edit writes a temp file beside the config and renames it over: the directory
+        # must be writable, not only the file.
+        what = (f"read and write {file}" if exc.filename in (None, str(file))
+                else f"create files in {file.parent} (a change is saved as a new file "
+                     "renamed over the old one)")
+        raise ConfigUnwritable(f"permission denied: newsbot may not {what}. Let the user "
+                               "newsbot runs as write there, or edit the file by hand",
+                               file=str(file)) from exc
+    except OSError as exc:
+        raise ConfigUnwritable(f"the file could not be read or written "
+                               f"({exc.strerror or exc}): check the disk and the file, then "
+                               "try again", file=str(file)) from exc
 
 
 def _atomic_write(file: Path, text: str) -> None:

@@ -40,7 +40,8 @@ POLLING = {"workers": v.bounded(256), "per_host": v.bounded(64), "jitter": v.fra
            "alert_after": v.duration, "max_bytes": v.size, "connect_timeout": v.seconds,
            "read_timeout": v.seconds, "total_timeout": v.seconds, "http_engine": v.http_engine}
 DELIVERY = {"per_chat_per_minute": v.positive_int, "per_second": v.positive_int,
-            "preview": v.boolean, "digest_after": v.positive_int, "quiet_hours": v.quiet_hours,
+            "preview": v.boolean, "images": v.boolean, "digest_after": v.positive_int,
+            "quiet_hours": v.quiet_hours,
             "timezone": v.timezone, "edit_interval": v.duration, "digests": None,
             "retry_base": v.duration, "retry_max": v.duration,
             "unavailable_retry": v.duration, "lease": v.duration, "send_timeout": v.duration}

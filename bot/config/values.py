@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from bot.config.source import did_you_mean
+from bot.settings import chat_thread
 
 _DURATION = re.compile(r"(\d+)\s*([smhdw])")
 _DURATION_FULL = re.compile(r"(?:\d+\s*[smhdw]\s*)+")
@@ -24,6 +25,7 @@ _SIZE = re.compile(r"(\d+)\s*(b|kb|mb|gb)?", re.IGNORECASE)
 MAX_DURATION = timedelta(days=3650)
 MAX_SIZE = 1024**3
 MAX_SECONDS = 3600.0
+MAX_THREAD = 2**31 - 1          # message_thread_id is a 32-bit integer in the Bot API
 
 
 def duration(value: object) -> timedelta:
@@ -57,10 +59,18 @@ def size(value: object) -> int:
 
 
 def channel(value: object) -> str:
-    """A chat: '@username' (5–32 chars) or a numeric chat id such as -1001234567890."""
+    """A chat: '@username' (5–32 chars) or a numeric chat id such as -1001234567890, and
+    optionally ':N', a forum topic of a supergroup (message_thread_id), e.g. -1001234:45."""
     text = str(value).strip() if isinstance(value, str | int) else ""
-    if isinstance(value, bool) or not _CHANNEL.fullmatch(text) or text.strip("-0") == "":
-        raise ValueError(f"expected @channelname or a numeric chat id, got {value!r}")
+    chat, thread = chat_thread(text)
+    if isinstance(value, bool) or not _CHANNEL.fullmatch(chat) or chat.strip("-0") == "":
+        raise ValueError(f"expected @channelname or a numeric chat id, optionally with a "
+                         f"forum topic as chat:topic_id (-1001234567890:45), got {value!r}")
+    if thread is not None and not (chat.startswith("@") or chat.startswith("-100")):
+        raise ValueError(f"forum topics are in supergroups, whose ids start with -100 (or an "
+                         f"@name): {value!r}")
+    if thread is not None and thread > MAX_THREAD:
+        raise ValueError(f"a forum topic id is at most {MAX_THREAD}, got {value!r}")
     return text
 
 

@@ -17,7 +17,8 @@ class Sent:
 
 
 class Deliverer(abc.ABC):
-    """Where posts go. Chats are ``"@channelname"`` or a numeric id as a string."""
+    """Where posts go. Chats are ``"@channelname"`` or a numeric id as a string, either
+    optionally with ``":N"``, a forum topic (bot.settings.chat_thread)."""
 
     @abc.abstractmethod
     async def start(self) -> None: ...
@@ -30,13 +31,15 @@ class Deliverer(abc.ABC):
 
     @abc.abstractmethod
     async def send(self, chat: str, text: str, *, preview: bool = False,
-                   silent: bool = False) -> Sent:
-        """Post Telegram-HTML ``text``; raises a bot.errors.DeliveryError subclass."""
+                   silent: bool = False, image: str | None = None) -> Sent:
+        """Post Telegram-HTML ``text`` to ``chat`` (``"chat:N"``: forum topic N of a
+        supergroup); ``image``: shown large above it. Raises a bot.errors.DeliveryError."""
 
     @abc.abstractmethod
     async def edit(self, chat: str, message_id: int, text: str, *,
-                   preview: bool = False) -> None:
-        """Replace a post's text; the same text again is not an error."""
+                   preview: bool = False, image: str | None = None) -> None:
+        """Replace a post's text (keeping its ``image``); the same text again is not an
+        error."""
 
     async def __aenter__(self) -> Deliverer:
         await self.start()

@@ -10,6 +10,7 @@ from html.parser import HTMLParser
 from typing import Any, ClassVar, TextIO
 
 from bot.deliver.base import Deliverer, Sent
+from bot.settings import chat_thread
 
 
 class _TermText(HTMLParser):
@@ -97,12 +98,18 @@ class ConsoleDeliverer(Deliverer):
         self._stream.flush()
 
     async def send(self, chat: str, text: str, *, preview: bool = False,
-                   silent: bool = False) -> Sent:
+                   silent: bool = False, image: str | None = None) -> Sent:
         message_id = self._last_id[chat] = self._last_id.get(chat, 0) + 1
-        flags = "".join([" (silent)" if silent else "", " (link preview)" if preview else ""])
-        self._write(f"→ {chat}{flags}", text)
-        return Sent(chat_id=self._chat_id(chat), message_id=message_id)
+        flags = "".join([" (silent)" if silent else "",
+                         " (link preview)" if preview and not image else ""])
+        self._write(f"→ {chat}{flags}", _with_image(text, image))
+        return Sent(chat_id=self._chat_id(chat_thread(chat)[0]), message_id=message_id)
 
     async def edit(self, chat: str, message_id: int, text: str, *,
-                   preview: bool = False) -> None:
-        self._write(f"(edit of message {message_id} in {chat})", text)
+                   preview: bool = False, image: str | None = None) -> None:
+        self._write(f"(edit of message {message_id} in {chat})", _with_image(text, image))
+
+
+def _with_image(text: str, image: str | None) -> str:
+    """The image shown above the post, as a line the terminal can show."""
+    return f"[image: {html.escape(image)}]\n{text}" if image else text

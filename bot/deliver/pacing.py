@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.settings import DeliverySettings
+from bot.settings import DeliverySettings, chat_thread
 
 __all__ = ["SECOND", "WINDOW", "Pacer", "backoff", "fold_count", "is_quiet"]
 
@@ -26,7 +26,8 @@ SECOND = timedelta(seconds=1.05)
 
 class Pacer:
     """Sliding-window limits: N messages per chat per minute, M per second overall. (A
-    RetryAfter pauses its chat in the database: `bot.store` chat_pauses.)"""
+    RetryAfter pauses its chat in the database: `bot.store` chat_pauses.) The forum topics
+    of one supergroup ("chat:N") share their chat's window: Telegram counts per chat."""
 
     def __init__(self, settings: DeliverySettings) -> None:
         self.per_chat, self.per_second = settings.per_chat_per_minute, settings.per_second
@@ -35,7 +36,7 @@ class Pacer:
 
     def wait_for(self, chat: str, now: datetime) -> timedelta:
         """How long before one more message may go to `chat` (zero: now)."""
-        log_ = self.sent[chat]
+        log_ = self.sent[chat_thread(chat)[0]]
         while log_ and now - log_[0] >= WINDOW:
             log_.popleft()
         while self.recent and now - self.recent[0] >= SECOND:
@@ -48,12 +49,13 @@ class Pacer:
         return max(waits)
 
     def record(self, chat: str, now: datetime) -> None:
-        self.sent[chat].append(now)
+        self.sent[chat_thread(chat)[0]].append(now)
         self.recent.append(now)
 
     def reset(self, chat: str, sends: Sequence[datetime]) -> None:
-        """Replace what we know of `chat`'s last minute (other processes sent there too)."""
-        self.sent[chat] = deque(sends)
+        """Replace what we know of `chat`'s last minute (other processes sent there too):
+        `sends` to the chat and each of its forum topics."""
+        self.sent[chat_thread(chat)[0]] = deque(sends)
 
 
 def fold_count(waiting_posts: int, digest_after: int) -> int:

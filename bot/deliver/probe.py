@@ -15,7 +15,7 @@ from typing import Any
 from telegram.error import BadRequest, Forbidden, TelegramError
 
 from bot.deliver.telegram import TelegramDeliverer
-from bot.settings import redact
+from bot.settings import chat_thread, redact
 
 
 @dataclass(frozen=True)
@@ -30,9 +30,11 @@ class TelegramProbe(TelegramDeliverer):
     """A deliverer that only asks: getMe, getChat, getChatMember."""
 
     async def access(self, chat: str) -> ChatAccess:
+        """`chat` as configured; of "chat:N" (a forum topic) the chat is asked about."""
         await self._start(chat)
+        chat_id = chat_thread(chat)[0]
         try:
-            info = (await self._bot.get_chat(chat_id=chat)).to_dict()
+            info = (await self._bot.get_chat(chat_id=chat_id)).to_dict()
         except (BadRequest, Forbidden) as exc:
             return ChatAccess(chat, None, None, redact(exc.message))
         except TelegramError as exc:
@@ -40,7 +42,7 @@ class TelegramProbe(TelegramDeliverer):
         if info.get("type") == "private":     # a user's chat: no membership to ask about
             return ChatAccess(chat, info, None)
         try:
-            member = (await self._bot.get_chat_member(chat_id=chat,
+            member = (await self._bot.get_chat_member(chat_id=chat_id,
                                                       user_id=self._bot.id)).to_dict()
         except (BadRequest, Forbidden) as exc:
             return ChatAccess(chat, info, None, redact(exc.message))

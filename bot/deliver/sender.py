@@ -23,7 +23,7 @@ from bot.errors import DeliveryError
 from bot.format import fit_digest
 from bot.metrics import LAG, POSTS_SENT, QUEUE_DEPTH
 from bot.models import utcnow
-from bot.settings import DeliverySettings
+from bot.settings import DeliverySettings, chat_thread
 from bot.store import OutboxRow, Store
 
 log = logging.getLogger("newsbot.sender")
@@ -87,7 +87,9 @@ class Sender:
             self.held[chat] = now
             if taken is None:
                 sends = await asyncio.to_thread(self.store.outbox.recent_sends, now - WINDOW)
-                self.pacer.reset(chat, sorted(when for c, when in sends if c == chat))
+                group = chat_thread(chat)[0]      # its forum topics share its pace
+                self.pacer.reset(chat, sorted(when for c, when in sends
+                                              if chat_thread(c)[0] == group))
         return self.pacer.wait_for(chat, now) <= timedelta(0)
 
     async def _let_go(self) -> None:
@@ -139,7 +141,8 @@ class Sender:
         try:
             if row.kind == "edit":
                 return await self._edit(row)
-            msg = await self._deliver(row.chat, row.body, quiet=row.kind != "alert")
+            msg = await self._deliver(row.chat, row.body, quiet=row.kind != "alert",
+                                      image=self._image(row))
         except DeliveryError as exc:
             return await self.failures.handle(exc, row.chat, [row], now=self.clock(),
                                               single=True)
@@ -171,7 +174,7 @@ class Sender:
             return True                      # the chat's other rows may go now
         self.pacer.record(row.chat, self.clock())
         await self.deliverer.edit(str(target[0]), target[1], row.body,
-                                  preview=self.settings.preview)
+                                  preview=self.settings.preview, image=self._image(row))
         await asyncio.to_thread(outbox.mark_sent, row.id, self.owner, chat_id=target[0],
                                 message_id=target[1], now=self.clock())
         await self._accepted("edit", row.chat)
@@ -205,13 +208,19 @@ class Sender:
         log.info("folded %d stories into one digest for %s", len(taken), chat)
         return True
 
-    async def _deliver(self, chat: str, text: str, *, quiet: bool) -> Sent:
+    async def _deliver(self, chat: str, text: str, *, quiet: bool,
+                       image: str | None = None) -> Sent:
         now = self.clock()
         self.pacer.record(chat, now)
         silent = quiet and is_quiet(now, self.settings.quiet_hours,
                                            self.settings.timezone)
         return await self.deliverer.send(chat, text, preview=self.settings.preview,
-                                         silent=silent)
+                                         silent=silent, image=image)
+
+    def _image(self, row: OutboxRow) -> str | None:
+        """The article's image above a post and its edits, unless `delivery.images` is off
+        (read when sending: turning it off applies to posts already queued)."""
+        return row.image if self.settings.images else None
 
     async def _accepted(self, kind: str, chat: str) -> None:
         self.sent_count += 1

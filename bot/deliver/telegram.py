@@ -54,7 +54,7 @@ from bot.errors import (
     TokenRejected,
     Unanswered,
 )
-from bot.settings import redact
+from bot.settings import chat_thread, redact
 
 for _name in ("httpx", "httpcore"):       # their INFO/DEBUG lines contain the token-bearing URL
     logging.getLogger(_name).setLevel(logging.WARNING)
@@ -80,9 +80,12 @@ CONNECT_TIMEOUT = 10.0    # connecting: nothing was sent yet, a retry cannot pos
 # Waiting for the answer to a send: Telegram can take tens of seconds to answer a message it
 # has already posted; giving up earlier and sending again posts it twice (issue #18).
 SEND_TIMEOUT = 45.0
-# BadRequest descriptions that mean "this chat", not "this message" (Bot API error texts).
+# BadRequest descriptions that mean "this chat", not "this message" (Bot API error texts);
+# a forum topic that is wrong, closed or deleted is the destination's problem too.
 _CHAT_PROBLEMS = ("chat not found", "not enough rights", "have no rights", "need administrator",
-                  "chat_write_forbidden", "peer_id_invalid", "chat_admin_required")
+                  "chat_write_forbidden", "peer_id_invalid", "chat_admin_required",
+                  "message thread not found", "topic_closed", "topic_deleted",
+                  "topic_id_invalid")
 # BadRequest descriptions certainly about the message itself: only these fail a row.
 _MESSAGE_PROBLEMS = ("can't parse entities", "message is too long", "text is too long",
                      "message text is empty", "text must be non-empty", "message_too_long",
@@ -101,6 +104,16 @@ def _is_loopback(host: str | None) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def _preview(preview: bool, image: str | None) -> LinkPreviewOptions | None:
+    """https://core.telegram.org/bots/api#linkpreviewoptions. With an image: a preview of
+    the image's own URL, large (prefer_large_media counts only with an explicit url) and
+    above the text, as a news card; the post's "Read more" still links the article.
+    Without: Telegram's preview of the first link, or none (`delivery.preview`)."""
+    if image:
+        return LinkPreviewOptions(url=image, prefer_large_media=True, show_above_text=True)
+    return None if preview else LinkPreviewOptions(is_disabled=True)
 
 
 def _seconds(value: int | float | timedelta) -> float:
@@ -161,24 +174,26 @@ class TelegramDeliverer(Deliverer):
 
     # -- posting -------------------------------------------------------------------------
     async def send(self, chat: str, text: str, *, preview: bool = False,
-                   silent: bool = False) -> Sent:
+                   silent: bool = False, image: str | None = None) -> Sent:
         await self._start(chat)
+        chat_id, thread = chat_thread(chat)
         try:
             msg = await self._bot.send_message(
-                chat_id=chat, text=text, parse_mode=ParseMode.HTML,
-                link_preview_options=None if preview else LinkPreviewOptions(is_disabled=True),
+                chat_id=chat_id, text=text, parse_mode=ParseMode.HTML,
+                message_thread_id=thread, link_preview_options=_preview(preview, image),
                 disable_notification=True if silent else None)
         except TelegramError as exc:
             raise self._map(exc, chat) from self._cause(exc)
         return Sent(chat_id=msg.chat.id, message_id=msg.message_id)
 
     async def edit(self, chat: str, message_id: int, text: str, *,
-                   preview: bool = False) -> None:
+                   preview: bool = False, image: str | None = None) -> None:
+        # A message id names the message in its chat, whatever its topic: no thread here.
         await self._start(chat)
         try:
             await self._bot.edit_message_text(
-                text, chat_id=chat, message_id=message_id, parse_mode=ParseMode.HTML,
-                link_preview_options=None if preview else LinkPreviewOptions(is_disabled=True))
+                text, chat_id=chat_thread(chat)[0], message_id=message_id,
+                parse_mode=ParseMode.HTML, link_preview_options=_preview(preview, image))
         except BadRequest as exc:
             # https://core.telegram.org/bots/api#editmessagetext: an unchanged edit is refused
             # with "message is not modified"; for us the post already says what we want.

@@ -12,10 +12,8 @@ from __future__ import annotations
 
 import html
 import re
-import unicodedata
-from urllib.parse import urlsplit
 
-from bot.text import without_tracking
+from bot.text import safe_url, without_tracking
 
 __all__ = ["MAX_MESSAGE", "SEP", "anchor", "escape_text", "hashtag", "safe_url", "utf16_len",
            "visible_len"]
@@ -38,25 +36,6 @@ def visible_len(message: str) -> int:
 
 def escape_text(s: str) -> str:
     return html.escape(s, quote=False)
-
-
-def safe_url(url: str | None) -> str | None:
-    """`url` if it is an absolute http(s) URL without whitespace or controls, else None.
-
-    Anything else (javascript:, data:, relative, mangled) is not linked at all.
-    """
-    if not url:
-        return None
-    url = url.strip()
-    if any(c.isspace() or unicodedata.category(c) == "Cc" for c in url):
-        return None
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return None
-    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
-        return None
-    return url
 
 
 def anchor(label: str, url: str | None) -> str:

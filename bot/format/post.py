@@ -25,22 +25,37 @@ from bot.text import fold, fold_indexed
 
 __all__ = ["render_post"]
 
+MAX_BOLD = 3     # terms bolded in a summary: the few that made it match
 _MIN_TITLE = 32  # UTF-16 units of title kept before "Also", hashtags and time are dropped
 
 
 def _bold_terms(text: str, terms: Sequence[str]) -> str:
-    """Escaped `text` with whole-word, case- and accent-insensitive `terms` in <b>."""
+    """Escaped `text` with the few terms that made it match in <b>: whole-word, case- and
+    accent-insensitive, the first occurrence of at most `MAX_BOLD` terms. Phrases come
+    first (a reader sees why at once), then rarer words: longer ones (word length is the
+    rarity we know without corpus counts: Zipf), then those fewer times in this text.
+    Terms next to each other ("US Treasury") make one bold run. Bolding every occurrence
+    of every term made summaries read as noise (issue #19)."""
     folded, index = fold_indexed(text)
-    spans: list[tuple[int, int]] = []
-    for term in terms:
-        key = fold(term.strip())
-        if not key:
-            continue
-        for m in re.finditer(rf"(?<!\w){re.escape(key)}(?!\w)", folded):
-            spans.append((index[m.start()], index[m.end() - 1] + 1))
+    found: list[tuple[str, list[tuple[int, int]]]] = []
+    for key in dict.fromkeys(fold(term.strip()) for term in terms):
+        spans = [(index[m.start()], index[m.end() - 1] + 1) for m in
+                 re.finditer(rf"(?<!\w){re.escape(key)}(?!\w)", folded)] if key else []
+        if spans:
+            found.append((key, spans))
+    found.sort(key=lambda f: (-len(f[0].split()), -len(f[0]), len(f[1])))
+    chosen: list[tuple[int, int]] = []
+    for _, spans in found:
+        # Its first occurrence outside what is bold already ("Putin" in "Vladimir Putin").
+        span = next((s for s in spans if all(s[1] <= a or s[0] >= b for a, b in chosen)),
+                    None)
+        if span is not None:
+            chosen.append(span)
+        if len(chosen) == MAX_BOLD:
+            break
     merged: list[list[int]] = []
-    for start, end in sorted(spans):
-        if merged and start <= merged[-1][1]:
+    for start, end in sorted(chosen):
+        if merged and not text[merged[-1][1]:start].strip():
             merged[-1][1] = max(merged[-1][1], end)
         else:
             merged.append([start, end])

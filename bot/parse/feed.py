@@ -32,6 +32,7 @@ from feedparser.encodings import convert_to_utf8
 from bot.errors import NotAFeed, ParseError
 from bot.models import Article, ParsedFeed
 from bot.parse.keys import article_key
+from bot.parse.media import entry_image
 from bot.parse.prolog import strip_doctype
 from bot.text import HIDDEN_ELEMENTS, html_to_text
 
@@ -211,7 +212,8 @@ def _articles(entries: list[Any], url: str, source: str,
             continue
         seen.add(key)
         out.append(Article(key=key, feed_url=url, source=source, title=title, link=link,
-                           guid=guid, summary_html=summary, published=published))
+                           guid=guid, summary_html=summary, published=published,
+                           image=entry_image(e, url)))
     return out
 
 

@@ -24,12 +24,13 @@ def scheduled_period(topics: Sequence[str], digests: Sequence[tuple[str, str]]) 
 
 
 def queue_item(chat: str, topics: Sequence[str], body: str, settings: DeliverySettings,
-               now: datetime) -> OutboxItem:
-    """The outbox row for a new story in `chat`: a post due now, or (kind "digest") a row
-    due when its topic's scheduled digest goes out."""
+               now: datetime, *, image: str | None = None) -> OutboxItem:
+    """The outbox row for a new story in `chat`: a post due now (with its `image`), or
+    (kind "digest") a row due when its topic's scheduled digest goes out."""
     period = scheduled_period(topics, settings.digests)
     if period is None:
-        return OutboxItem(chat=chat, kind="post", topic=topics[0], body=body, not_before=now)
+        return OutboxItem(chat=chat, kind="post", topic=topics[0], body=body, not_before=now,
+                          image=image)
     return OutboxItem(chat=chat, kind="digest", topic=topics[0], body=body,
                       not_before=period_end(now, period, settings.timezone))
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import html
 import logging
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -91,9 +92,11 @@ def refresh_feed(ctx: Context, feed: FeedConfig, now: datetime,
     seen: list[ArticleRecord] = []      # no topic matched: recorded together, one transaction
     for article in fresh:
         wanted = article.key in postable
-        summary = (_summary(ctx, feed, article, boilerplate) if wanted
-                   else article.summary_html if out.light       # quick_text already
-                   else quick_text(article.summary_html))
+        if wanted:
+            summary, article = _summary(ctx, feed, article, boilerplate)
+        else:
+            summary = (article.summary_html if out.light       # quick_text already
+                       else quick_text(article.summary_html))
         hits = ctx.matcher.match(article.title, summary) if wanted else []
         _record_article(ctx, feed, article, summary, hits, now, report, seen)
     ctx.store.record_seen(feed.url, seen, now)
@@ -116,14 +119,17 @@ def oldest_first(articles: Sequence[Article]) -> list[Article]:
 
 
 def _summary(ctx: Context, feed: FeedConfig, article: Article,
-             boilerplate: frozenset[str]) -> str:
-    """Clean lead sentences; from the article page when the feed gives only a teaser."""
+             boilerplate: frozenset[str]) -> tuple[str, Article]:
+    """Clean lead sentences; from the article page when the feed gives only a teaser, and
+    then the page's image (og:image) if the feed named none."""
     summary = summarize(article.summary_html, boilerplate=boilerplate, title=article.title)
     if feed.fetch_article and ctx.articles and article.link and is_teaser(summary):
-        text = ctx.articles.text(article.link)
-        if text:
-            return summarize(html.escape(text), title=article.title) or summary
-    return summary
+        page = ctx.articles.read(article.link)
+        if page is not None and article.image is None and page.image:
+            article = replace(article, image=page.image)
+        if page is not None and page.text:
+            return summarize(html.escape(page.text), title=article.title) or summary, article
+    return summary, article
 
 
 def _postable(ctx: Context, fresh: list[Article], boilerplate: frozenset[str], *,
@@ -165,7 +171,8 @@ def _record_article(ctx: Context, feed: FeedConfig, article: Article, summary: s
     render = {"title": article.title, "source": article.source, "link": article.link,
               "summary": summary, "published": _iso(article.published),
               "topics": [h.topic for h in hits],
-              "terms": list(dict.fromkeys(t for h in hits for t in h.terms))}
+              "terms": list(dict.fromkeys(t for h in hits for t in h.terms)),
+              "image": article.image}
 
     # One transaction: the article, its story (new, or the earlier one it reports), and
     # the outbox rows that follow: a post per destination, or an "Also:" edit.
@@ -180,7 +187,7 @@ def _record_article(ctx: Context, feed: FeedConfig, article: Article, summary: s
             tx.open_story(NewStory(url_key=fp.url_key, title_key=fp.title_key,
                                    fingerprint=fp.dumps(), bands=fp.bands, render=render),
                           [queue_item(chat, topics, _render(render, topics=topics, now=now),
-                                      ctx.settings.delivery, now)
+                                      ctx.settings.delivery, now, image=article.image)
                            for chat, topics in _destinations(ctx.settings, feed, hits).items()])
             report.queued += tx.queued
         else:                            # a later report of a story: "Also:", no new post
@@ -198,7 +205,8 @@ def _also_edits(ctx: Context, earlier: StoryMatch, record: ArticleRecord,
     render = earlier.story.render
     body = _render(render, topics=render["topics"], also=also, now=now)
     return [OutboxItem(chat=chat, kind="edit", topic=None, body=body,
-                       not_before=now + ctx.settings.delivery.edit_interval)
+                       not_before=now + ctx.settings.delivery.edit_interval,
+                       image=render.get("image"))     # an edit keeps the post's image
             for chat in earlier.chats] if also else []
 
 

@@ -58,7 +58,7 @@ class OutboxStore:
                       "kind": item.kind, "topic": item.topic, "body": item.body,
                       "state": "pending", "attempts": 0, "not_before": item.not_before,
                       "created_at": now, "published_at": published_at,
-                      "target_message_id": item.target_message_id}
+                      "target_message_id": item.target_message_id, "image": item.image}
             stmt = dialect_insert(conn, outbox).values(**values)
             if item.kind != "edit":
                 stmt = stmt.on_conflict_do_nothing()
@@ -70,7 +70,7 @@ class OutboxStore:
                           "not_before": case((outbox.c.state == "pending", outbox.c.not_before),
                                              else_=stmt.excluded.not_before),
                           "lease_owner": None, "lease_until": None,
-                          "target_message_id": item.target_message_id})
+                          "target_message_id": item.target_message_id, "image": item.image})
             conn.execute(stmt)
 
     def due_chats(self, now: datetime) -> list[tuple[str, dict[str, int]]]:

@@ -53,6 +53,7 @@ class OutboxItem:
     body: str
     not_before: datetime
     target_message_id: int | None = None
+    image: str | None = None        # the article's image, shown as a large link preview
 
 
 @dataclass(frozen=True)
@@ -69,3 +70,4 @@ class OutboxRow:
     target_message_id: int | None
     unanswered: int = 0     # sends of it that got no answer (Telegram may have posted it)
     batch: int | None = None  # the unanswered digest it belongs to
+    image: str | None = None  # the article's image, shown as a large link preview

@@ -123,7 +123,7 @@ articles = Table(
 outbox = Table(
     "outbox", metadata,
     Column("id", ID, primary_key=True, autoincrement=True),
-    Column("chat", Text, nullable=False),           # as configured: @name or numeric id
+    Column("chat", Text, nullable=False),           # as configured: @name or id[:topic]
     Column("story_id", ID, ForeignKey("stories.id", ondelete="CASCADE")),  # NULL: alert
     Column("kind", String(16), nullable=False),     # post | edit | digest | alert
     Column("topic", Text),
@@ -145,6 +145,8 @@ outbox = Table(
     # The first row of the digest this row was in when it went unanswered: a retry resends
     # exactly that digest, never one with more stories folded in. v5.
     Column("batch", BigInteger),
+    # The article's image: a post and its edits show it as a large link preview. v6.
+    Column("image", Text),
     UniqueConstraint("chat", "story_id", "kind", name="uq_outbox_chat_story_kind"),
     Index("ix_outbox_due", "state", "not_before"),
 )

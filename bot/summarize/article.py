@@ -2,9 +2,9 @@
 
 The article page is fetched through `fetch.fetch_page` (same caps and timeouts as feeds),
 at most one request per `min_interval` per domain, and its main text is extracted with
-trafilatura — the optional `article` extra (`pip install -e '.[article]'`). Without the
-extra, or on any failure, the feed's own teaser is used: full text is a bonus, never a
-reason to lose an item.
+trafilatura, with the page's image (og:image) from its metadata — the optional `article`
+extra (`pip install -e '.[article]'`). Without the extra, or on any failure, the feed's
+own teaser is used: full text is a bonus, never a reason to lose an item.
 """
 
 from __future__ import annotations
@@ -12,11 +12,13 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
 from bot.errors import FeedError
 from bot.fetch import FetchLimits, fetch_page
+from bot.parse import image_url
 
 log = logging.getLogger("newsbot.article")
 TEASER_CHARS = 280          # a summary shorter than this is probably a teaser
@@ -26,6 +28,12 @@ _TEASER_ENDINGS = ("…", "...", "[…]", "[...]")
 def is_teaser(summary: str) -> bool:
     text = summary.strip()
     return len(text) < TEASER_CHARS or text.endswith(_TEASER_ENDINGS)
+
+
+@dataclass(frozen=True)
+class ArticlePage:
+    text: str | None            # the main text, None if nothing was extracted
+    image: str | None           # its og:image (or like), checked as a web URL
 
 
 class DomainThrottle:
@@ -60,8 +68,8 @@ class ArticleFetcher:
         else:
             self.extractor = trafilatura
 
-    def text(self, url: str) -> str | None:
-        """The page's main text, or None (no extra, fetch failed, nothing extracted)."""
+    def read(self, url: str) -> ArticlePage | None:
+        """The page's main text and image, or None (no extra, the fetch failed)."""
         if self.extractor is None or not url.startswith(("http://", "https://")):
             return None
         self.throttle.wait(url)
@@ -70,6 +78,11 @@ class ArticleFetcher:
         except FeedError as exc:
             log.info("article page %s not fetched: %s", url, exc)
             return None
-        text = self.extractor.extract(page.body, url=page.url, fast=True,
-                                      include_comments=False, include_tables=False)
-        return str(text).strip() or None if text else None
+        # One pass gives the text and the metadata: og:image, twitter:image, ...
+        doc = self.extractor.bare_extraction(page.body, url=page.url, fast=True,
+                                             with_metadata=True, include_comments=False,
+                                             include_tables=False)
+        if doc is None:
+            return ArticlePage(None, None)
+        text = str(getattr(doc, "text", None) or "").strip() or None
+        return ArticlePage(text, image_url(getattr(doc, "image", None), page.url))

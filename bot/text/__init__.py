@@ -3,7 +3,7 @@ and the one URL canonicaliser with its one tracking-parameter list."""
 
 from bot.text.folding import fold, fold_indexed, strip_accents
 from bot.text.html import HIDDEN_ELEMENTS, html_to_text, split_sentences
-from bot.text.urls import TRACKING, canonical_url, is_tracking, without_tracking
+from bot.text.urls import TRACKING, canonical_url, is_tracking, safe_url, without_tracking
 
 __all__ = ["HIDDEN_ELEMENTS", "TRACKING", "canonical_url", "fold", "fold_indexed", "html_to_text",
-           "is_tracking", "split_sentences", "strip_accents", "without_tracking"]
+           "is_tracking", "safe_url", "split_sentences", "strip_accents", "without_tracking"]

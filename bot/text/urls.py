@@ -1,4 +1,5 @@
-"""The one URL canonicaliser and its one list of tracking parameters. Pure.
+"""The one URL canonicaliser and its one list of tracking parameters, and the one check
+that a URL from a feed is a web link we may show (`safe_url`). Pure.
 
 `canonical_url` is a story's URL identity (dedupe: the same article under two spellings);
 `without_tracking` is what a post links to. Both drop exactly the parameters `TRACKING`
@@ -8,9 +9,10 @@ names: campaign tags (utm_*), click ids (fbclid, gclid, ...), share and referrer
 from __future__ import annotations
 
 import re
+import unicodedata
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-__all__ = ["TRACKING", "canonical_url", "is_tracking", "without_tracking"]
+__all__ = ["TRACKING", "canonical_url", "is_tracking", "safe_url", "without_tracking"]
 
 TRACKING = re.compile(
     r"^(?:utm_\w*|fbclid|gclid|dclid|msclkid|yclid|mc_cid|mc_eid|ref|ref_src|ref_url|referrer"
@@ -56,3 +58,25 @@ def without_tracking(url: str) -> str:
         return url
     kept = [p for p in query.split("&") if p and not is_tracking(p.partition("=")[0])]
     return base + ("?" + "&".join(kept) if kept else "") + hash_ + fragment
+
+
+def safe_url(url: str | None, max_len: int | None = None) -> str | None:
+    """`url` if it is an absolute http(s) URL without whitespace or controls (and at most
+    `max_len` characters), else None.
+
+    Anything else (javascript:, data:, relative, mangled) is not linked or shown at all.
+    """
+    if not url:
+        return None
+    url = url.strip()
+    if max_len is not None and len(url) > max_len:
+        return None
+    if any(c.isspace() or unicodedata.category(c) == "Cc" for c in url):
+        return None
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        return None
+    return url

@@ -64,7 +64,7 @@ def newsbot(feed_server, telegram_api, tmp_path):
 
 
 def test_an_admin_gets_answers_and_a_stranger_a_polite_refusal(newsbot, telegram_api) -> None:
-    refusal = ask(telegram_api, "/status", user=STRANGER, expect="administrators only")
+    refusal = ask(telegram_api, "/status", user=STRANGER, expect="administrators")
     assert str(STRANGER) in refusal                      # tells them their id, nothing else
     status = ask(telegram_api, "/status", expect="feeds:")
     assert "1 ok, 0 failing" in status and "queue: 0" in status and "up " in status

@@ -149,3 +149,23 @@ def test_offline_asks_nobody_and_names_the_destinations(telegram_api, tmp_path: 
     code, output = run_check(tmp_path, telegram_api, 'channel: "@main_chan"\n', offline=True)
     assert code == 0 and "posts go to: @main_chan (channel)" in output
     assert telegram_api.requests == []
+
+
+@pytest.mark.parametrize(("forum", "ok", "says"), [
+    (True, True, "the bot is a member that can send messages"),
+    (False, False, "has no forum topics: turn topics on"),
+])
+def test_a_forum_topic_destination_asks_about_its_supergroup(tmp_path: Path, telegram_api,
+                                                             forum: bool, ok: bool,
+                                                             says: str) -> None:
+    chat = -1004445556667
+    if forum:
+        telegram_api.add_forum(chat, topics=(45,))
+    else:
+        telegram_api.add_chat(chat, "supergroup")
+    telegram_api.strict_chats = True
+    code, out = run_check(tmp_path, telegram_api, f'channel: "{chat}:45"\n')
+    line = line_for(out, f"{chat}:45")
+    assert (" OK " in line or line.split()[2] == "OK") is ok and says in line, out
+    assert [c.params["chat_id"] for c in telegram_api.calls("getChat")] == [str(chat)]
+    assert (code == 0) is ok

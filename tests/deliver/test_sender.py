@@ -68,6 +68,21 @@ def test_pacing_leaves_rows_unclaimed_and_costs_no_attempts(
     assert run(sender, sender.drain) == 2
 
 
+def test_forum_topics_of_one_group_share_its_pace(telegram_api: TelegramAPIServer,
+                                                  db_url: str) -> None:
+    """Telegram counts messages per chat: two topics of one supergroup are one window."""
+    forum = telegram_api.add_forum(-1007770001, topics=(1, 2))
+    store = open_store(db_url)
+    queue(store, [1, 2], f"{forum}:1")
+    queue(store, [3, 4], f"{forum}:2")
+    sender = make_sender(store, telegram_api, clock=Clock(), per_chat_per_minute=3,
+                         digest_after=100)
+    assert run(sender, sender.drain) == 3
+    threads = sorted(r.params["message_thread_id"] for r in sends(telegram_api, str(forum)))
+    assert threads == ["1", "1", "2"]
+    assert len(telegram_api.texts(forum, thread=1)) == 2
+
+
 def test_pacing_survives_a_restart(telegram_api: TelegramAPIServer, db_url: str) -> None:
     store, clock = open_store(db_url), Clock()
     queue(store, range(4), CHAT)

@@ -35,7 +35,7 @@ from tests.fakes.telegram_http import (
     nginx_page,
     parse_body,
 )
-from tests.fakes.telegram_methods import METHODS, user_message_update
+from tests.fakes.telegram_methods import METHODS, scope_key, user_message_update
 from tests.fakes.telegram_state import (
     ApiError,
     BotState,
@@ -151,8 +151,17 @@ class TelegramAPIServer:
         """The chat's messages in order, each with its current text (after edits)."""
         return self.state.messages(chat)
 
-    def texts(self, chat: int | str) -> list[str]:
-        return [m.text for m in self.messages(chat)]
+    def texts(self, chat: int | str, thread: int | None = None) -> list[str]:
+        """The chat's texts; with `thread`, only those in that forum topic."""
+        return [m.text for m in self.messages(chat)
+                if thread is None or str(m.params.get("message_thread_id")) == str(thread)]
+
+    def menu(self, scope: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        """The commands setMyCommands set for `scope` (a BotCommandScope; None: default)."""
+        if scope and "chat_id" in scope:
+            scope = {**scope, "chat_id": self.state.chat(scope["chat_id"]).id}
+        with self.state.lock:
+            return list(self.state.commands.get(scope_key(scope), []))
 
     # -- failure injection ---------------------------------------------------------------
     def fail(self, status: int, description: str, *, method: str | None = "sendMessage",
@@ -254,6 +263,13 @@ class TelegramAPIServer:
                  title: str | None = None) -> int:
         """Make a chat known (needed with strict_chats); returns its numeric id."""
         return self.state.add_chat(chat, type, title=title).id
+
+    def add_forum(self, chat: int | str, topics: tuple[int, ...]) -> int:
+        """A forum supergroup with these topics (message_thread_id); returns its id."""
+        with self.state.lock:
+            found = self.state.add_chat(chat, "supergroup")
+            found.type, found.topics = "supergroup", set(topics)
+            return found.id
 
     def chat_id(self, chat: int | str) -> int:
         return self.state.chat(chat).id

@@ -6,6 +6,7 @@ Descriptions are the real server's (https://core.telegram.org/bots/api#available
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from collections.abc import Callable
@@ -52,6 +53,9 @@ def message_dict(state: BotState, chat: Chat, msg: PostedMessage) -> dict[str, A
         out["from"] = bot_user(state)
     if msg.entities:
         out["entities"] = msg.entities
+    if msg.params.get("message_thread_id") is not None:
+        out["message_thread_id"] = int(msg.params["message_thread_id"])
+        out["is_topic_message"] = True
     if msg.edit_date is not None:
         out["edit_date"] = msg.edit_date
     return out
@@ -80,9 +84,36 @@ def get_me(state: BotState, params: dict[str, Any]) -> Any:
             "supports_inline_queries": False}
 
 
+def _thread(chat: Chat, params: dict[str, Any]) -> None:
+    """message_thread_id: a topic of a forum supergroup (https://core.telegram.org/bots/api
+    #sendmessage); anywhere else, or a topic that does not exist, is refused."""
+    thread = _int(params, "message_thread_id")
+    if thread is not None and (chat.topics is None or thread not in chat.topics):
+        raise ApiError(400, "Bad Request: message thread not found")
+
+
+_PREVIEW_FLAGS = ("is_disabled", "prefer_small_media", "prefer_large_media", "show_above_text")
+
+
+def _link_preview(params: dict[str, Any]) -> None:
+    """LinkPreviewOptions (https://core.telegram.org/bots/api#linkpreviewoptions)."""
+    options = params.get("link_preview_options")
+    if options is None:
+        return
+    if not isinstance(options, dict) or any(
+            not isinstance(options[k], bool) for k in _PREVIEW_FLAGS if k in options):
+        raise ApiError(400, "Bad Request: can't parse link preview options")
+    url = options.get("url")
+    if url is not None and (not isinstance(url, str) or not url.startswith(("http://",
+                                                                           "https://"))):
+        raise ApiError(400, "Bad Request: wrong HTTP URL specified")
+
+
 def send_message(state: BotState, params: dict[str, Any]) -> Any:
     with state.lock:
         chat = state.writable_chat(_require(params, "chat_id"))
+        _thread(chat, params)
+        _link_preview(params)
         text, entities = state.parse_text(params)
         state.check_rate(chat.id)
         msg = PostedMessage(chat.id, state.new_message_id(chat.id), int(time.time()), text,
@@ -102,13 +133,16 @@ def edit_message_text(state: BotState, params: dict[str, Any]) -> Any:
         msg = state.find(chat.id, message_id)
         if msg is None:
             raise ApiError(400, "Bad Request: message to edit not found")
+        _link_preview(params)
         text, entities = state.parse_text(params)
         if text == msg.text and entities == msg.entities \
                 and params.get("reply_markup") == msg.params.get("reply_markup"):
             raise ApiError(400, NOT_MODIFIED)
         msg.history.append(msg.text)
         msg.text, msg.html, msg.entities = text, str(params["text"]), entities
-        msg.params, msg.edit_date = dict(params), int(time.time())
+        thread = msg.params.get("message_thread_id")    # an edit stays in its topic
+        msg.params = {**params, **({"message_thread_id": thread} if thread else {})}
+        msg.edit_date = int(time.time())
         return message_dict(state, chat, msg)
 
 
@@ -155,6 +189,25 @@ def get_webhook_info(state: BotState, params: dict[str, Any]) -> Any:
             "pending_update_count": len(state.take_updates(None, 100, None))}
 
 
+SCOPES = {"default", "all_private_chats", "all_group_chats", "all_chat_administrators",
+          "chat", "chat_administrators", "chat_member"}
+
+
+def _scope(state: BotState, params: dict[str, Any]) -> str:
+    """The BotCommandScope as a key (https://core.telegram.org/bots/api#botcommandscope);
+    a scope naming a chat needs a chat the bot knows, as real ("chat not found")."""
+    scope = params.get("scope") or {"type": "default"}
+    if not isinstance(scope, dict) or scope.get("type") not in SCOPES:
+        raise ApiError(400, "Bad Request: can't parse BotCommandScope")
+    if scope["type"] in ("chat", "chat_administrators", "chat_member"):
+        scope = {**scope, "chat_id": state.chat(_require(scope, "chat_id")).id}
+    return scope_key(scope)
+
+
+def scope_key(scope: dict[str, Any] | None) -> str:
+    return json.dumps(scope or {"type": "default"}, sort_keys=True)
+
+
 def set_my_commands(state: BotState, params: dict[str, Any]) -> Any:
     commands = params.get("commands")
     if not isinstance(commands, list):
@@ -165,13 +218,13 @@ def set_my_commands(state: BotState, params: dict[str, Any]) -> Any:
         if not 1 <= len(str(c.get("description") or "")) <= 256:
             raise ApiError(400, "Bad Request: command description is empty or too long")
     with state.lock:
-        state.commands = [dict(c) for c in commands]
+        state.commands[_scope(state, params)] = [dict(c) for c in commands]
     return True
 
 
 def get_my_commands(state: BotState, params: dict[str, Any]) -> Any:
     with state.lock:
-        return list(state.commands)
+        return list(state.commands.get(_scope(state, params), []))
 
 
 def get_chat(state: BotState, params: dict[str, Any]) -> Any:

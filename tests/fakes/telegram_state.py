@@ -43,11 +43,14 @@ class Chat:
     migrate_to: int | None = None
     bot_member: dict[str, Any] | None = None     # getChatMember for the bot: telegram_members
     permissions: dict[str, bool] | None = None    # a group's ChatPermissions, in getChat
+    topics: set[int] | None = None   # a forum supergroup's topics (message_thread_id)
 
     def as_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {"id": self.id, "type": self.type}
         if self.username:
             d["username"] = self.username
+        if self.topics is not None:
+            d["is_forum"] = True
         if self.type == "private":
             d["first_name"] = self.title or f"User {self.id}"
         else:
@@ -116,7 +119,7 @@ class BotState:
         self._failures: list[_Failure] = []
         self._updates: list[dict[str, Any]] = []
         self._next_update = itertools.count(100000001)
-        self.commands: list[dict[str, Any]] = []
+        self.commands: dict[str, list[dict[str, Any]]] = {}   # scope key -> menu
         self.poll_generation = 0
         self.closing = False
 

@@ -498,3 +498,44 @@ def test_runs_standalone_and_prints_what_it_receives() -> None:
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+FORUM = -1003330001
+
+
+@pytest.mark.parametrize(("params", "status", "says"), [
+    ({"message_thread_id": 45}, 200, None),
+    ({"message_thread_id": 46}, 400, "message thread not found"),        # no such topic
+    ({"link_preview_options": {"url": "https://img.example/a.jpg", "prefer_large_media": True,
+                               "show_above_text": True}}, 200, None),
+    ({"link_preview_options": {"url": "javascript:alert(1)"}}, 400, "wrong HTTP URL"),
+    ({"link_preview_options": {"is_disabled": "yes"}}, 400, "link preview options"),
+])
+def test_send_message_checks_forum_topics_and_link_previews(telegram_api, params: dict,
+                                                            status: int,
+                                                            says: str | None) -> None:
+    telegram_api.add_forum(FORUM, topics=(45,))
+    code, body = call(telegram_api, "sendMessage", chat_id=FORUM, text="hi", **params)
+    assert code == status and (says is None or says in body["description"]), body
+    if status == 200 and "message_thread_id" in params:
+        assert body["result"]["message_thread_id"] == 45 and body["result"]["is_topic_message"]
+
+
+def test_a_thread_outside_a_forum_is_refused(telegram_api) -> None:
+    code, body = call(telegram_api, "sendMessage", chat_id=CHAT, text="hi", message_thread_id=3)
+    assert code == 400 and "message thread not found" in body["description"]
+
+
+def test_command_menus_are_kept_per_scope(telegram_api) -> None:
+    telegram_api.add_chat(111, "private")
+    menu = [{"command": "status", "description": "how it is going"}]
+    scope = {"type": "chat", "chat_id": 111}
+    assert call(telegram_api, "setMyCommands", commands=menu, scope=scope)[0] == 200
+    assert telegram_api.menu(scope) == menu and telegram_api.menu() == []
+    assert call(telegram_api, "getMyCommands", scope=scope)[1]["result"] == menu
+    telegram_api.strict_chats = True            # a user who never wrote to the bot
+    code, body = call(telegram_api, "setMyCommands", commands=menu,
+                      scope={"type": "chat", "chat_id": 222})
+    assert code == 400 and "chat not found" in body["description"]
+    code, body = call(telegram_api, "setMyCommands", commands=menu, scope={"type": "nope"})
+    assert code == 400

@@ -178,6 +178,26 @@ def test_matched_terms_are_bold_whole_word_case_insensitive(terms: list[str],
     assert expected in post(terms=terms)
 
 
+SUMMARY = ("The US Treasury said US banks and the Treasury, with Yellen, Powell and the Fed, "
+           "will meet; Yellen said so.")
+
+
+@pytest.mark.parametrize(("terms", "bold"), [
+    # The first occurrence only; neighbours make one run, not <b>US</b> <b>Treasury</b>.
+    (["us", "treasury"], ["US Treasury"]),
+    # At most three, the rarer (longer) words first; "Fed" and "US" stay plain.
+    (["us", "treasury", "yellen", "powell", "fed"], ["Treasury", "Yellen", "Powell"]),
+    # A phrase before its words, and a word inside it is not bolded a second time.
+    (["yellen", "fed", "powell and the fed"], ["Yellen", "Powell and the Fed"]),
+    (["banks", "meet"], ["banks", "meet"]),
+])
+def test_only_the_few_terms_that_made_it_match_are_bold(terms: list[str],
+                                                        bold: list[str]) -> None:
+    message = post(summary=SUMMARY, terms=terms)
+    check_telegram_html(message)
+    assert re.findall(r"<b>(.*?)</b>", message)[1:] == bold     # [0]: the title
+
+
 @pytest.mark.parametrize(("published", "now", "shown"), [
     (PUBLISHED, NOW, "BBC World · 27 Nov 14:05 UTC"),
     (PUBLISHED, None, "BBC World · 27 Nov 2024 14:05 UTC"),

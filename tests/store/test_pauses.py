@@ -68,6 +68,7 @@ def test_v4_databases_upgrade_and_keep_their_rows(tmp_path) -> None:
         conn.exec_driver_sql("DROP TABLE chat_pauses")
         conn.exec_driver_sql("ALTER TABLE outbox DROP COLUMN unanswered")
         conn.exec_driver_sql("ALTER TABLE outbox DROP COLUMN batch")
+        conn.exec_driver_sql("ALTER TABLE outbox DROP COLUMN image")     # v6
         conn.execute(schema_version.update().values(version=4))
     store.close()
     again = open_store(url)

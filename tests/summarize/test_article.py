@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from bot.config import load
-from bot.pipeline import build_context, refresh_feed
-from bot.store import Store
+from bot.pipeline import FeedReport, build_context, refresh_feed
+from bot.store import OutboxRow, Store
 from bot.summarize.article import DomainThrottle, is_teaser
 from tests.feedgen import Item, rss
 
@@ -46,15 +46,13 @@ def test_domain_throttle_spaces_requests_to_one_domain() -> None:
     assert time.monotonic() - start >= 0.4
 
 
-@pytest.mark.parametrize("fetch_article, expect", [(True, "joint commission"),
-                                                   (False, "Leaders meet in Geneva")])
-def test_teaser_feed_gets_the_article_text(feed_server, tmp_path: Path, fetch_article: bool,
-                                           expect: str) -> None:
-    page = feed_server.set_html("/story.html", PAGE)
-    now = datetime.now(UTC)
+def poll_teaser(feed_server, tmp_path: Path, page: str, now: datetime, *, fetch_article: bool,
+                extra: str = "") -> tuple[FeedReport, OutboxRow]:
+    """A teaser-only feed linking `page`, polled once through the real pipeline into a real
+    SQLite store: the report and the one outbox row it queued."""
     feed = feed_server.set_feed("/teasers.xml", rss([Item(
         guid="t1", title="Leaders meet in Geneva", description="Leaders meet…",
-        published=now + timedelta(minutes=1), link=page)]))
+        published=now + timedelta(minutes=1), link=page, extra=extra)]))
     config = tmp_path / "newsbot.yaml"
     config.write_text(f"""channel: "@chan_test"
 feeds:
@@ -68,7 +66,33 @@ topics:
     store.migrate()
     store.ensure_feeds([feed], now)
     report = refresh_feed(build_context(settings, store), settings.feeds[0], now)
-    assert report.queued == 1
     [row] = store.outbox.claim("t", now + timedelta(minutes=1))
+    return report, row
+
+
+@pytest.mark.parametrize("fetch_article, expect", [(True, "joint commission"),
+                                                   (False, "Leaders meet in Geneva")])
+def test_teaser_feed_gets_the_article_text(feed_server, tmp_path: Path, fetch_article: bool,
+                                           expect: str) -> None:
+    page = feed_server.set_html("/story.html", PAGE)
+    now = datetime.now(UTC)
+    report, row = poll_teaser(feed_server, tmp_path, page, now, fetch_article=fetch_article)
+    assert report.queued == 1
     assert expect in row.body
     assert "Copyright" not in row.body and "Home | World" not in row.body
+
+
+@pytest.mark.parametrize(("feed_image", "expect"), [
+    ("", "/pics/og.jpg"),                                  # the page's og:image, resolved
+    ('<media:content url="https://img.example/feed.jpg" medium="image"/>',
+     "https://img.example/feed.jpg"),                      # the feed's own image first
+])
+def test_a_fetched_article_page_gives_its_og_image(feed_server, tmp_path: Path,
+                                                   feed_image: str, expect: str) -> None:
+    page = feed_server.set_html("/story.html", PAGE.replace(
+        "<title>", '<meta property="og:image" content="/pics/og.jpg"><title>'))
+    now = datetime.now(UTC)
+    _, row = poll_teaser(feed_server, tmp_path, page, now, fetch_article=True,
+                         extra=feed_image)
+    assert row.image == (feed_server.url(expect) if expect.startswith("/") else expect)
+    assert "joint commission" in row.body

@@ -14,10 +14,10 @@ from collections.abc import Callable
 from sqlalchemy import Connection, Engine, func, inspect, select
 
 from bot.errors import StoreError
-from bot.store.migrations import v3_polling, v4_chat_aliases, v5_delivery
+from bot.store.migrations import v3_polling, v4_chat_aliases, v5_delivery, v6_images
 from bot.store.schema import metadata, schema_version, state
 
-LATEST = 5
+LATEST = 6
 
 
 def _v2_state_table(conn: Connection) -> None:
@@ -28,7 +28,8 @@ def _v2_state_table(conn: Connection) -> None:
 STEPS: dict[int, Callable[[Connection], None]] = {2: _v2_state_table,
                                                   3: v3_polling.upgrade,
                                                   4: v4_chat_aliases.upgrade,
-                                                  5: v5_delivery.upgrade}
+                                                  5: v5_delivery.upgrade,
+                                                  6: v6_images.upgrade}
 _LOCK_ID = 0x6E657773  # "news"
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import io
 import logging
 import socket
 import threading
@@ -230,7 +231,9 @@ def _read_body(url: str, resp: Response, limits: FetchLimits, deadline: float) -
     watchdog.daemon = True
     watchdog.start()
     read = getattr(raw, "read1", None) or raw.read
-    parts: list[bytes] = []
+    # Written into one growing buffer: `getvalue` hands that buffer over without a copy,
+    # where joining a list of pieces held the body twice at its end (docs/polling.md).
+    body = io.BytesIO()
     size = 0
     try:
         while True:
@@ -242,7 +245,7 @@ def _read_body(url: str, resp: Response, limits: FetchLimits, deadline: float) -
                 raise TooLarge(url, too_large(limits, "body"))
             if time.monotonic() > deadline or fired.is_set():
                 raise deadline_error(url, limits)
-            parts.append(chunk)
+            body.write(chunk)
     except (TooLarge, FetchTimeout):
         raise
     except Exception as exc:  # urllib3/http.client errors surface raw here
@@ -259,4 +262,4 @@ def _read_body(url: str, resp: Response, limits: FetchLimits, deadline: float) -
         watchdog.cancel()
     if fired.is_set():
         raise deadline_error(url, limits)
-    return b"".join(parts)
+    return body.getvalue()

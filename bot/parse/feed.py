@@ -31,6 +31,7 @@ from feedparser.encodings import convert_to_utf8
 
 from bot.errors import NotAFeed, ParseError
 from bot.models import Article, ParsedFeed
+from bot.parse.encoding import as_utf8
 from bot.parse.keys import article_key
 from bot.parse.prolog import strip_doctype
 from bot.text import HIDDEN_ELEMENTS, html_to_text
@@ -65,17 +66,24 @@ _BINARY_TYPE = re.compile(rb"""type\s*=\s*["'](?!(?i:text)/)[\w.+-]+/(?![\w.+-]*
 _TEXT_CONSTRUCT = re.compile(rb"<(?:content|summary|title|subtitle|rights)\s")
 
 def _defuse(body: bytes, headers: dict[str, str]) -> tuple[bytes, dict[str, str], str | None]:
-    """Bytes and headers for feedparser, plus a note if the declared encoding was wrong."""
-    scratch: dict[str, Any] = {}
-    data = convert_to_utf8(headers, body, scratch)
-    exc = scratch.get("bozo_exception")
-    note = None
-    if exc is not None and type(exc).__name__ != "NonXMLContentType":
-        note = _short(exc)
-    if scratch.get("encoding"):     # now UTF-8 with encoding='utf-8' in its declaration
-        headers = {**headers, "content-type": "application/xml; charset=utf-8"}
-        return strip_doctype(data), headers, note
-    return strip_doctype(body), headers, note
+    """Bytes and headers for the parsers, plus a note if the declared encoding was wrong.
+    A UTF-8 document is decided by `bot.parse.encoding` (one bad byte no longer makes the
+    whole document windows-1252) and not copied; any other is transcoded by feedparser."""
+    utf8 = as_utf8(body, headers)
+    if utf8 is not None:
+        data, note = utf8
+    else:
+        scratch: dict[str, Any] = {}
+        data = convert_to_utf8(headers, body, scratch)
+        exc = scratch.get("bozo_exception")
+        note = None
+        if exc is not None and type(exc).__name__ != "NonXMLContentType":
+            note = _short(exc)
+        if not scratch.get("encoding"):
+            return strip_doctype(body), headers, note
+    # Now UTF-8, whatever its declaration says.
+    headers = {**headers, "content-type": "application/xml; charset=utf-8"}
+    return strip_doctype(data), headers, note
 
 
 # --- parsing ----------------------------------------------------------------------------

@@ -222,6 +222,45 @@ def test_wrong_declared_encoding_still_decodes(headers):
     assert feed.title == "Café news" and feed.articles[0].title == "Crème brûlée wins"
 
 
+# One invalid byte in one item of a UTF-8 feed: that item gets U+FFFD, the others keep their
+# accents (feedparser alone decoded the whole document as ISO-8859-2 here: "ZĂźrich cafĂŠ").
+_ONE_BAD_BYTE = ('<rss version="2.0"><channel><title>Caf\u00e9 desk</title>'
+                 '<item><title>Z\u00fcrich caf\u00e9 \u2014 \u0141\u00f3d\u017a</title>'
+                 '<guid>1</guid></item>'
+                 '<item><title>Bad \udcff byte</title><guid>2</guid></item></channel></rss>'
+                 ).encode("utf-8", "surrogateescape")
+_DECLARED = b'<?xml version="1.0" encoding="utf-8"?>'
+
+
+@pytest.mark.parametrize("fast", [True, False], ids=["feedparser-rs", "feedparser"])
+@pytest.mark.parametrize(("body", "headers", "titles"), [
+    (_DECLARED + _ONE_BAD_BYTE, RSS_TYPE, ["Zürich café — Łódź", "Bad \ufffd byte"]),
+    (_ONE_BAD_BYTE, {}, ["Zürich café — Łódź", "Bad \ufffd byte"]),       # XML's default
+    (_ONE_BAD_BYTE, {"content-type": "text/xml"}, ["Zürich café — Łódź", "Bad \ufffd byte"]),
+    (_DECLARED + _ONE_BAD_BYTE.replace(b"\xff", b"\xc3\xbf"), RSS_TYPE,
+     ["Zürich café — Łódź", "Bad ÿ byte"]),                               # valid: as it came
+    # No valid multi-byte character: a legacy document mislabelled UTF-8, read as one.
+    (_DECLARED + "<rss version='2.0'><channel><title>Café</title><item><title>Crème"
+     "</title><guid>1</guid></item></channel></rss>".encode("latin-1"), RSS_TYPE, ["Crème"]),
+], ids=["declared", "undeclared", "text/xml", "valid", "latin-1-mislabelled"])
+def test_a_bad_byte_in_a_utf8_feed_spoils_only_itself(body, headers, titles, fast,
+                                                        monkeypatch):
+    if fast and bot.parse.feed.feedparser_rs is None:
+        pytest.skip("feedparser-rs has no wheel for this platform")
+    if not fast:
+        monkeypatch.setattr(bot.parse.feed, "feedparser_rs", None)
+    feed = parse(body, headers, URL)
+    assert [a.title for a in feed.articles] == titles
+    if b"\xff" in body:
+        assert feed.bozo == ("1 invalid UTF-8 byte sequence(s) replaced with U+FFFD; the rest "
+                             "of the feed reads as UTF-8")
+
+
+def test_a_valid_utf8_body_reaches_the_parser_without_a_copy():
+    body = _DECLARED + _ONE_BAD_BYTE.replace(b"\xff", b"\xc3\xbf")
+    assert bot.parse.feed._defuse(body, dict(RSS_TYPE))[0] is body
+
+
 def test_utf16_feed_with_bom_parses():
     body = ('<?xml version="1.0" encoding="utf-16"?><rss version="2.0"><channel>'
             "<title>Ünïcode</title><item><title>Grüße</title></item></channel></rss>")

@@ -3,6 +3,7 @@
     python bench/memory.py                         # a 50 MB feed, polling.max_bytes: 64MB
     python bench/memory.py --mb 9.5 --cap 10MB     # the default cap, a feed just under it
     python bench/memory.py --mb 50 --item-kb 20    # fewer, longer items
+    python bench/memory.py --feeds 20              # and 19 small feeds: parse processes
     python bench/memory.py --stages                # where the memory goes, in-process
 
 The feed (RSS 2.0, items of about `--item-kb` KB of UTF-8 text with some accented words) is
@@ -10,7 +11,9 @@ served over HTTP from this process on 127.0.0.1; `newsbot run --once` runs in a 
 with a fresh SQLite database and no token (posts would be printed; a first poll posts
 nothing: no flood). Peak RSS is the child's own high-water mark (`ru_maxrss` from wait4),
 so nothing is sampled and nothing is missed. With under 20 feeds the parse runs in the
-child itself (no parse processes).
+child itself; with `--feeds 20` or more it runs in parse processes (bot.poll.pool), and
+the peak of the sum of VmRSS over the child and its processes, sampled every 20 ms, is
+shown too (shared pages count twice).
 
 `--stages` instead runs the steps of one poll in this process (fetch, parse, the pipeline)
 and prints the RSS high-water mark after each, to find where a multiple comes from.
@@ -53,9 +56,13 @@ def make_feed(mb: float, item_kb: float) -> bytes:
     return rss(items, title="Memory bench feed")
 
 
-def serve(body: bytes) -> tuple[http.server.ThreadingHTTPServer, str]:
+SMALL = make_feed(0.02, 2)
+
+
+def serve(big: bytes) -> tuple[http.server.ThreadingHTTPServer, str]:
     class Handler(http.server.BaseHTTPRequestHandler):
         def do_GET(self) -> None:
+            body = SMALL if "small=" in self.path else big
             self.send_response(200)
             self.send_header("Content-Type", "application/rss+xml; charset=utf-8")
             self.send_header("Content-Length", str(len(body)))
@@ -70,10 +77,11 @@ def serve(body: bytes) -> tuple[http.server.ThreadingHTTPServer, str]:
     return server, f"http://127.0.0.1:{server.server_address[1]}/big.xml"
 
 
-def write_config(tmp: Path, url: str, cap: str) -> Path:
+def write_config(tmp: Path, url: str, cap: str, feeds: int = 1) -> Path:
     config = tmp / "newsbot.yaml"
+    small = "".join(f"\n  - url: {url}?small={n}" for n in range(1, feeds))
     config.write_text(f"""feeds:
-  - url: {url}
+  - url: {url}{small}
 topics:
   summits: {{terms: [summit]}}
 polling: {{max_bytes: {cap}, total_timeout: 300, read_timeout: 120}}
@@ -81,8 +89,25 @@ polling: {{max_bytes: {cap}, total_timeout: 300, read_timeout: 120}}
     return config
 
 
-def run_once(config: Path, data: Path) -> tuple[float, float, int, str]:
-    """(peak RSS in MB, wall seconds, exit code, stderr) of `newsbot run --once`."""
+def _tree_rss(pid: int) -> int:
+    """VmRSS in bytes of `pid` and its descendants."""
+    total, todo = 0, [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            status = Path(f"/proc/{p}/status").read_text()
+            total += int(status.split("VmRSS:")[1].split()[0]) * 1024 if "VmRSS:" in status \
+                else 0
+            for task in Path(f"/proc/{p}/task").iterdir():
+                todo += [int(c) for c in (task / "children").read_text().split()]
+        except (OSError, ValueError):
+            continue
+    return total
+
+
+def run_once(config: Path, data: Path) -> tuple[float, float, float, int, str]:
+    """(peak RSS of the child in MB, sampled peak of its process tree in MB, wall seconds,
+    exit code, stderr) of `newsbot run --once`."""
     env = {**os.environ, "NEWSBOT_DATA_DIR": str(data), "TELEGRAM_BOT_TOKEN": "",
            "NO_PROXY": "127.0.0.1", "no_proxy": "127.0.0.1"}
     start = time.perf_counter()
@@ -90,10 +115,21 @@ def run_once(config: Path, data: Path) -> tuple[float, float, int, str]:
                               "--once"], env=env, cwd=ROOT, stdout=subprocess.DEVNULL,
                              stderr=subprocess.PIPE, text=True)
     assert child.stderr is not None
+    tree, done = [0], threading.Event()
+
+    def sample() -> None:
+        while not done.wait(0.02):
+            tree[0] = max(tree[0], _tree_rss(child.pid))
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
     err = child.stderr.read()
+    done.set()
+    sampler.join()
     _, status, usage = os.wait4(child.pid, 0)
     child.returncode = os.waitstatus_to_exitcode(status)
-    return usage.ru_maxrss / 1024, time.perf_counter() - start, child.returncode, err
+    return (usage.ru_maxrss / 1024, tree[0] / 2**20, time.perf_counter() - start,
+            child.returncode, err)
 
 
 def stages(url: str, cap: str) -> None:
@@ -136,6 +172,8 @@ def main() -> None:
     ap.add_argument("--mb", type=float, default=50, help="feed size in MB (default 50)")
     ap.add_argument("--item-kb", type=float, default=2, help="item size in KB (default 2)")
     ap.add_argument("--cap", default="64MB", help="polling.max_bytes (default 64MB)")
+    ap.add_argument("--feeds", type=int, default=1,
+                    help="the big feed and this many minus one small ones (default 1)")
     ap.add_argument("--runs", type=int, default=1)
     ap.add_argument("--stages", action="store_true", help="step by step, in one child")
     ap.add_argument("--stages-of", help=argparse.SUPPRESS)     # the child: the feed's URL
@@ -155,11 +193,11 @@ def main() -> None:
             return
         for _ in range(args.runs):
             with tempfile.TemporaryDirectory() as tmp:
-                peak, wall, code, err = run_once(write_config(Path(tmp), url, args.cap),
-                                                 Path(tmp))
+                peak, tree, wall, code, err = run_once(
+                    write_config(Path(tmp), url, args.cap, args.feeds), Path(tmp))
             last = err.strip().splitlines()[-1] if err.strip() else ""
-            print(f"run --once: peak RSS {peak:.0f} MB, {wall:.1f} s, exit {code}: {last}",
-                  flush=True)
+            print(f"run --once: peak RSS {peak:.0f} MB (with its processes {tree:.0f} MB), "
+                  f"{wall:.1f} s, exit {code}: {last}", flush=True)
     finally:
         server.shutdown()
 

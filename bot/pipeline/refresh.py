@@ -62,6 +62,10 @@ def refresh_feed(ctx: Context, feed: FeedConfig, now: datetime,
         if parsed.bozo:
             log.warning("feed %s is not well-formed (%s); keeping the %d item(s) the tolerant "
                         "parser recovered", feed.url, parsed.bozo, len(parsed.articles))
+        if parsed.left_out:
+            log.warning("feed %s lists %d items past the first %d; those are left out, to "
+                        "bound memory (a feed lists its newest first)", feed.url,
+                        parsed.left_out, len(parsed.articles))
     except FeedError as exc:
         record_failure(ctx, feed, state, exc, now, report)
         return report

@@ -48,6 +48,7 @@ class Request:
     total: float
     proxy: str          # "" for none (libcurl would otherwise read the environment itself)
     ca_file: str
+    connect_to: str = ""    # "host:port:address:port": connect only there (bot.fetch.guard)
     done: Callable[[Answer | FetchError | None], object] | None = None
     status: int = 0
     response_headers: dict[str, str] = field(default_factory=dict)
@@ -111,6 +112,10 @@ def configure(curl: Any, request: Request) -> None:
     curl.setopt(pycurl.CONNECTTIMEOUT_MS, max(1, math.ceil(request.connect * 1000)))
     curl.setopt(pycurl.TIMEOUT_MS, max(1, math.ceil(request.total * 1000)))
     curl.setopt(pycurl.PROXY, request.proxy)
+    # A checked address for a feed from Telegram or OPML. libcurl reuses a connection made
+    # with CONNECT_TO only for requests with the same CONNECT_TO, and never one made
+    # without it: an unchecked connection to the same host is not borrowed.
+    curl.setopt(pycurl.CONNECT_TO, [request.connect_to] if request.connect_to else [])
     curl.setopt(pycurl.CAINFO, request.ca_file)
     curl.setopt(pycurl.HEADERFUNCTION, request.header_lines.append)    # no Python frame
     curl.setopt(pycurl.WRITEFUNCTION, on_body)

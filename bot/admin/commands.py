@@ -192,7 +192,7 @@ class Commands:
                 duration(every)
             except ValueError as exc:
                 return f"Refused, nothing changed: {exc}"
-        await self._edit(lambda e: e.add_feeds([(url, None, every or None)]))
+        await self._edit(lambda e: e.add_feeds([(url, None, every or None)], origin="telegram"))
         log.info("admin %s: /addfeed %s %s", who, url, every)
         return f"Feed {url} added; polling it now."
 

@@ -36,12 +36,13 @@ T = TypeVar("T")
 TOP_KEYS = {"channel", "admins", "operator_chat", "defaults", "feeds", "topics", "lists",
             "include", "backfill", "dedupe", "polling", "delivery", "health_port", "log",
             "retention"}
-FEED_KEYS = {"url", "name", "every", "fetch_article", "channel"}
+FEED_KEYS = {"url", "name", "every", "fetch_article", "channel", "origin"}
 TOPIC_KEYS = {"terms", "exclude", "query", "channel"}
 POLLING = {"workers": v.positive_int, "per_host": v.positive_int, "jitter": float,
            "min_interval": v.duration, "max_interval": v.duration, "backoff_max": v.duration,
            "alert_after": v.duration, "max_bytes": v.size, "connect_timeout": float,
-           "read_timeout": float, "total_timeout": float, "http_engine": v.http_engine}
+           "read_timeout": float, "total_timeout": float, "http_engine": v.http_engine,
+           "allow_private": v.boolean}
 DELIVERY = {"per_chat_per_minute": v.positive_int, "per_second": v.positive_int,
             "preview": v.boolean, "digest_after": v.positive_int, "quiet_hours": v.quiet_hours,
             "timezone": str, "edit_interval": v.duration, "digests": None,
@@ -264,7 +265,10 @@ def _feeds(ctx: _Ctx, doc: Mapping[str, Any], base: Path,
         ctx.keys(item, FEED_KEYS, f"{key}.", line)
         if "url" not in item:
             raise ctx.error(f"{key}.url", "missing: every feed needs a url", line)
-        url = ctx.value(item, "url", lambda x: v.feed_url(x, base), "", f"{key}.url")
+        # A feed from Telegram or OPML (bot.fetch.guard) is http(s) only, never a path.
+        origin = ctx.value(item, "origin", v.origin, "config", f"{key}.origin")
+        url = ctx.value(item, "url", (lambda x: v.feed_url(x, base)) if origin == "config"
+                        else v.web_url, "", f"{key}.url")
         if url.rstrip("/") in seen:
             raise ctx.error(f"{key}.url", f"duplicate feed {url} (first at line "
                             f"{seen[url.rstrip('/')]})", line)
@@ -276,7 +280,8 @@ def _feeds(ctx: _Ctx, doc: Mapping[str, Any], base: Path,
             url=url, name=ctx.value(item, "name", str, None, f"{key}.name"), every=every,
             fetch_article=ctx.value(item, "fetch_article", v.boolean, False,
                                     f"{key}.fetch_article"),
-            channel=ctx.value(item, "channel", v.channel, None, f"{key}.channel"), line=line))
+            channel=ctx.value(item, "channel", v.channel, None, f"{key}.channel"), line=line,
+            origin=origin))
     return tuple(feeds)
 
 

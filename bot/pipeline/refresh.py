@@ -47,7 +47,8 @@ def refresh_feed(ctx: Context, feed: FeedConfig, now: datetime,
         # After a 301/308 the stored URL is polled; the config still names the old one.
         out = ctx.fetch_parse(state.moved_to or feed.url, etag=state.etag,
                               last_modified=state.last_modified, body_hash=state.body_hash,
-                              limits=ctx.limits, source=feed.name, session=ctx.session,
+                              limits=ctx.limits_for(feed), source=feed.name,
+                              session=ctx.session,
                               # a first poll posts only items newer than `since` (_postable)
                               light_before=since if first_poll and not ctx.settings.backfill
                               else None,

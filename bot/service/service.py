@@ -178,26 +178,31 @@ class Service:
     # -- what the host (admin commands, config reload) asks of the service -------------
     async def apply_settings(self, settings: Settings) -> None:
         """Make a new config live: rebuild the pipeline Context (matcher, limits), create
-        and schedule new feeds, unschedule removed ones. Delivery pacing, logging and
-        health_port keep their start-up values until a restart."""
+        and schedule new feeds (at once), unschedule removed ones and forget their state
+        (`Store.forget_feeds`: added again, a feed starts afresh). Delivery pacing, logging
+        and health_port keep their start-up values until a restart."""
         old = self.settings
         now = utcnow()
+        old_urls, new_urls = {f.url for f in old.feeds}, {f.url for f in settings.feeds}
+        removed, added = old_urls - new_urls, sorted(new_urls - old_urls)
+        if self.scheduler is not None:
+            for url in removed:
+                with contextlib.suppress(JobLookupError):
+                    self.scheduler.remove_job(url)
         await asyncio.to_thread(self.store.ensure_feeds, (f.url for f in settings.feeds), now)
         ctx = build_context(settings, self.store)
         if self.parse_pool is not None:     # keep the running parse processes
             ctx = dataclasses.replace(ctx, fetch_parse=self.parse_pool)
         self.ctx, self.settings = ctx, settings
-        old_urls, new_urls = {f.url for f in old.feeds}, {f.url for f in settings.feeds}
+        # Once no new poll can start for them (`_poll_job` reads the settings).
+        await asyncio.to_thread(self.store.forget_feeds, removed)
         if self.scheduler is not None:
-            for url in old_urls - new_urls:
-                with contextlib.suppress(JobLookupError):
-                    self.scheduler.remove_job(url)
-            for url in sorted(new_urls - old_urls):
+            for url in added:
                 state = await asyncio.to_thread(self.store.feed_state, url)
                 if not state.gone:
-                    self._schedule(url, max(now, state.next_poll_at or now))
+                    self._schedule(url, now)
         log.info("config applied: %d feeds (+%d, -%d), %d topics", len(settings.feeds),
-                 len(new_urls - old_urls), len(old_urls - new_urls), len(settings.topics))
+                 len(added), len(removed), len(settings.topics))
 
     def hold_sending(self, held: bool) -> None:
         """/pause cuts a drain in progress short (the message in flight still goes);

@@ -16,6 +16,12 @@ import urllib.request
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from sqlalchemy import create_engine, select
+
+from bot.config import load
+from bot.models import FeedState
+from bot.service.host import failing_feeds
+from bot.store.schema import feeds
 from tests.conftest import ROOT
 from tests.feedgen import Item, rss
 from tests.running import start_newsbot, wait_for
@@ -115,3 +121,62 @@ def test_run_once_shows_a_progress_bar_in_a_terminal(feed_server, tmp_path: Path
     os.close(master)
     assert proc.returncode == 0
     assert "polling: 100%" in out.decode(errors="replace") and "1/1" in out.decode()
+
+
+# -- the failing gauge counts the feeds in the config -----------------------------------------
+
+def test_the_failing_gauge_counts_only_configured_feeds(tmp_path: Path) -> None:
+    (tmp_path / "newsbot.yaml").write_text("feeds:\n  - https://a.example/rss\n"
+                                           "  - https://b.example/rss\n"
+                                           "topics:\n  summits: {terms: [summit]}\n")
+    settings = load(tmp_path / "newsbot.yaml", env={})
+    states = [FeedState(url="https://a.example/rss", error_count=3),
+              FeedState(url="https://b.example/rss"),
+              FeedState(url="https://removed.example/rss", error_count=7)]
+    assert failing_feeds(settings, states) == 1
+
+
+def _metric(port: int, name: str) -> str | None:
+    for line in get(f"http://127.0.0.1:{port}/metrics")[1].splitlines():
+        if line.startswith(f"{name} "):
+            return line.split()[1]
+    return None
+
+
+def test_a_feed_removed_from_the_config_leaves_the_failing_gauge(feed_server, telegram_api,
+                                                                 tmp_path: Path) -> None:
+    port = free_port()
+    good = feed_server.set_feed("/good.xml", rss([]))
+    bad = feed_server.set_status("/bad.xml", 500)
+    config = tmp_path / "newsbot.yaml"
+
+    def write(*urls: str, comment: str = "") -> None:
+        config.write_text(f'# {comment}\nchannel: "{CHANNEL}"\nhealth_port: {port}\nfeeds:\n'
+                          + "".join(f"  - url: {u}\n" for u in urls)
+                          + "topics:\n  summits:\n    terms: [summit]\n")
+
+    write(good, bad)
+    bot = start_newsbot(config, telegram_api, tmp_path)
+    wait_for(lambda: _metric(port, "newsbot_feeds_failing") == "1.0", "the failing feed")
+    # Removed while newsbot is stopped: its row stays in the database, not in the gauge.
+    assert bot.terminate() == 0, bot.log
+    write(good)
+    bot = start_newsbot(config, telegram_api, tmp_path, name="again")
+    try:
+        for n in (1, 2):        # two reloads: the gauge is set after each config check
+            write(good, comment=f"edit {n}")
+            wait_for(lambda n=n: bot.log.count("config applied") == n, f"reload {n}")
+        assert _metric(port, "newsbot_feeds_failing") == "0.0"
+        # Removed while running: forgotten at once.
+        write(good, bad)
+        wait_for(lambda: _metric(port, "newsbot_feeds_failing") == "1.0", "the feed back")
+        write(good)
+        wait_for(lambda: _metric(port, "newsbot_feeds_failing") == "0.0", "the gauge to drop")
+        engine = create_engine(bot.db_url)
+        try:
+            with engine.connect() as conn:
+                assert conn.execute(select(feeds.c.url)).scalars().all() == [good]
+        finally:
+            engine.dispose()
+    finally:
+        assert bot.terminate() == 0, bot.log

@@ -32,9 +32,19 @@ from bot.settings import Settings
 from bot.store import SharedState, Store
 
 log = logging.getLogger("newsbot")
-HOUSEKEEP_EVERY = timedelta(hours=6)
+HOUSEKEEP_MAX = timedelta(hours=6)     # the sweep's cadence: see `housekeep_every`
+HOUSEKEEP_MIN = timedelta(seconds=1)
+HOUSEKEEP_FIRST = timedelta(minutes=1)  # after start, or sooner if the cadence is shorter
 ONCE_MAX_WAIT = timedelta(seconds=60)   # --once waits this long for retries that are due soon
 PARSE_POOL_MIN_FEEDS = 20   # fewer feeds: parsing inline costs less than starting processes
+
+
+def housekeep_every(retention: timedelta) -> timedelta:
+    """How often `newsbot run` sweeps: a tenth of `retention`, from 1 s to 6 h. A story then
+    lives at most 1.1 × retention (or retention + 6 h), so what a long-lived process keeps
+    is bounded by retention, however short it is set: with one fixed 6-hour sweep, a 2-minute
+    retention kept every story for 6 hours."""
+    return min(HOUSEKEEP_MAX, max(HOUSEKEEP_MIN, retention / 10))
 
 
 def make_deliverer(settings: Settings, out: TextIO | None = None) -> Deliverer:
@@ -149,9 +159,7 @@ class Service:
                             feed.url)
             else:
                 self._schedule(feed.url, max(now, state.next_poll_at or now))
-        # Housekeeping: soon after start, then every HOUSEKEEP_EVERY.
-        scheduler.add_job(self.housekeep, "interval", seconds=HOUSEKEEP_EVERY.total_seconds(),
-                               next_run_time=now + timedelta(minutes=1), id="housekeep")
+        self._schedule_housekeeping(self.settings.retention, now)
         scheduler.start()
         await self._start_deliverer()
         self.host = ServiceHost(self)      # admin commands, config reload, /healthz
@@ -201,6 +209,8 @@ class Service:
                 state = await asyncio.to_thread(self.store.feed_state, url)
                 if not state.gone:
                     self._schedule(url, now)
+        if settings.retention != old.retention:
+            self._schedule_housekeeping(settings.retention, now)
         log.info("config applied: %d feeds (+%d, -%d), %d topics", len(settings.feeds),
                  len(added), len(removed), len(settings.topics))
 
@@ -213,6 +223,16 @@ class Service:
         """Wake the send loop now (thread-safe); a no-op before `run_forever` starts it."""
         if self.loop is not None and self.wake is not None:
             self.loop.call_soon_threadsafe(self.wake.set)
+
+    def _schedule_housekeeping(self, retention: timedelta, now: datetime) -> None:
+        """The retention sweep: soon after start, then every `housekeep_every(retention)`;
+        rescheduled when a reload changes `retention`."""
+        if self.scheduler is None:
+            return
+        every = housekeep_every(retention)
+        self.scheduler.add_job(self.housekeep, "interval", seconds=every.total_seconds(),
+                               next_run_time=now + min(every, HOUSEKEEP_FIRST),
+                               id="housekeep", replace_existing=True)
 
     def _schedule(self, url: str, when: datetime) -> None:
         if self.scheduler is None:

@@ -16,12 +16,14 @@ import urllib.request
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import create_engine, select
+import pytest
+from sqlalchemy import create_engine, func, select
 
 from bot.config import load
 from bot.models import FeedState
 from bot.service.host import failing_feeds
-from bot.store.schema import feeds
+from bot.service.service import housekeep_every
+from bot.store.schema import feeds, stories
 from tests.conftest import ROOT
 from tests.feedgen import Item, rss
 from tests.running import start_newsbot, wait_for
@@ -179,4 +181,40 @@ def test_a_feed_removed_from_the_config_leaves_the_failing_gauge(feed_server, te
         finally:
             engine.dispose()
     finally:
+        assert bot.terminate() == 0, bot.log
+
+
+# -- the retention sweep follows `retention` --------------------------------------------------
+
+@pytest.mark.parametrize(("retention", "every"), [
+    (timedelta(days=30), timedelta(hours=6)),          # long: at most every 6 hours
+    (timedelta(hours=72), timedelta(hours=6)),
+    (timedelta(hours=10), timedelta(hours=1)),         # a tenth of it
+    (timedelta(minutes=2), timedelta(seconds=12)),
+    (timedelta(seconds=5), timedelta(seconds=1)),      # at most every second
+])
+def test_the_sweep_runs_every_tenth_of_retention_within_bounds(retention, every) -> None:
+    assert housekeep_every(retention) == every
+
+
+def test_a_long_lived_run_deletes_stories_as_they_pass_retention(feed_server, telegram_api,
+                                                                  tmp_path: Path) -> None:
+    when = datetime.now(UTC) + timedelta(minutes=1)
+    url = feed_server.set_feed("/r.xml", rss([
+        Item(guid=f"r-{n}", title=f"Summit number {n} in city {n}", link=f"https://n.ex/{n}",
+             description=f"<p>Report {n} of its own.</p>", published=when) for n in range(3)]))
+    config = tmp_path / "newsbot.yaml"
+    config.write_text(f'channel: "{CHANNEL}"\nfeeds:\n  - url: {url}\n'
+                      "topics:\n  summits:\n    terms: [summit]\n"
+                      "dedupe: {window: 2s}\nretention: 3s\n")
+    bot = start_newsbot(config, telegram_api, tmp_path)
+    engine = create_engine(bot.db_url)
+    try:
+        wait_for(lambda: len(telegram_api.texts(CHANNEL)) == 3, "three posts")
+        # Sent, then older than 3 s: the sweep (every 1 s here, not every 6 hours) takes them.
+        bot.wait_log("retention: deleted 3 stories", timeout=15)
+        with engine.connect() as conn:
+            assert conn.execute(select(func.count()).select_from(stories)).scalar() == 0
+    finally:
+        engine.dispose()
         assert bot.terminate() == 0, bot.log

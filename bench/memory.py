@@ -7,15 +7,16 @@
     python bench/memory.py --stages                # where the memory goes, in-process
 
 The feed (RSS 2.0, items of about `--item-kb` KB of UTF-8 text with some accented words) is
-served over HTTP from this process on 127.0.0.1; `newsbot run --once` runs in a fresh child
-with a fresh SQLite database and no token (posts would be printed; a first poll posts
-nothing: no flood). Peak RSS is the child's own high-water mark (`ru_maxrss` from wait4),
-so nothing is sampled and nothing is missed. With under 20 feeds the parse runs in the
-child itself; with `--feeds 20` or more it runs in parse processes (bot.poll.pool), and
-the peak of the sum of VmRSS over the child and its processes, sampled every 20 ms, is
-shown too (shared pages count twice).
+served over HTTP on 127.0.0.1 by a server process of its own; `newsbot run --once` runs in
+a fresh child with a fresh SQLite database and no token (posts would be printed; a first
+poll posts nothing: no flood). Peak RSS is the child's own high-water mark (`ru_maxrss`
+from wait4), so nothing is sampled and nothing is missed. It counts the parent's memory at
+the moment of the spawn too (vfork), which is why the feed is not built in this process.
+With under 20 feeds the parse runs in the child itself; with `--feeds 20` or more it runs
+in parse processes (bot.poll.pool), and the peak of the sum of VmRSS over the child and its
+processes, sampled every 20 ms, is shown too (shared pages count twice).
 
-`--stages` instead runs the steps of one poll in this process (fetch, parse, the pipeline)
+`--stages` instead runs the steps of one poll in one child (fetch, parse, the pipeline)
 and prints the RSS high-water mark after each, to find where a multiple comes from.
 """
 
@@ -133,8 +134,8 @@ def run_once(config: Path, data: Path) -> tuple[float, float, float, int, str]:
 
 
 def stages(url: str, cap: str) -> None:
-    """Each step of one poll in this process (a child: the feed is served by the parent),
-    with the RSS now and its high-water mark after it."""
+    """Each step of one poll in this process (a child: the feed is served elsewhere), with
+    the RSS now and its high-water mark after it."""
     from bot.config import load
     from bot.fetch import FetchLimits, fetch
     from bot.models import utcnow
@@ -177,14 +178,23 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=1)
     ap.add_argument("--stages", action="store_true", help="step by step, in one child")
     ap.add_argument("--stages-of", help=argparse.SUPPRESS)     # the child: the feed's URL
+    ap.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)   # the server
     args = ap.parse_args()
     if args.stages_of:
         stages(args.stages_of, args.cap)
         return
+    if args.serve:
+        body = make_feed(args.mb, args.item_kb)
+        _, url = serve(body)
+        print(url, len(body), body.count(b"<item>"), flush=True)
+        threading.Event().wait()
 
-    body = make_feed(args.mb, args.item_kb)
-    server, url = serve(body)
-    print(f"feed: {len(body) / 2**20:.1f} MB, {body.count(b'<item>'):,} items; "
+    server = subprocess.Popen([sys.executable, __file__, "--serve", "--mb", str(args.mb),
+                               "--item-kb", str(args.item_kb)], stdout=subprocess.PIPE,
+                              text=True)
+    assert server.stdout is not None
+    url, size, items = server.stdout.readline().split()
+    print(f"feed: {int(size) / 2**20:.1f} MB, {int(items):,} items; "
           f"polling.max_bytes: {args.cap}", flush=True)
     try:
         if args.stages:
@@ -199,7 +209,8 @@ def main() -> None:
             print(f"run --once: peak RSS {peak:.0f} MB (with its processes {tree:.0f} MB), "
                   f"{wall:.1f} s, exit {code}: {last}", flush=True)
     finally:
-        server.shutdown()
+        server.terminate()
+        server.wait()
 
 
 if __name__ == "__main__":

@@ -25,6 +25,17 @@ def load(name: str, headers: dict[str, str] | None = None, url: str = URL):
     return parse((FEEDS / name).read_bytes(), RSS_TYPE if headers is None else headers, url)
 
 
+@pytest.fixture(params=[True, False], ids=["feedparser-rs", "feedparser"])
+def fast(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> bool:
+    """A test taking it runs on both parser paths: feedparser-rs first, and feedparser
+    alone (True: feedparser-rs may read the feed)."""
+    if request.param and bot.parse.feed.feedparser_rs is None:
+        pytest.skip("feedparser-rs has no wheel for this platform")
+    if not request.param:
+        monkeypatch.setattr(bot.parse.feed, "feedparser_rs", None)
+    return bool(request.param)
+
+
 # --- normal feeds --------------------------------------------------------------------------
 
 def test_rss_fields_are_normalised_in_feed_order():
@@ -153,12 +164,7 @@ def test_malformed_feed_is_read_by_feedparser_which_recovers_entries():
     assert len(load("malformed.xml").articles) == 2
 
 
-@pytest.mark.parametrize("fast", [True, False], ids=["feedparser-rs", "feedparser"])
-def test_windows_1252_punctuation_mislabelled_as_latin1_is_repaired(fast, monkeypatch):
-    if fast and bot.parse.feed.feedparser_rs is None:
-        pytest.skip("feedparser-rs has no wheel for this platform")
-    if not fast:
-        monkeypatch.setattr(bot.parse.feed, "feedparser_rs", None)
+def test_windows_1252_punctuation_mislabelled_as_latin1_is_repaired(fast):
     body = (b'<?xml version="1.0" encoding="iso-8859-1"?><rss version="2.0"><channel>'
             b"<title>Bob\x92s news</title><item><title>Don\x92t panic \x96 yet</title>"
             b'<link>https://t.example/1</link><guid isPermaLink="false">1</guid>'
@@ -177,7 +183,6 @@ _RSS = (b'<rss version="2.0"><channel><title>F</title><item><guid isPermaLink="f
         b"<title>%s</title></item></channel></rss>")
 
 
-@pytest.mark.parametrize("fast", [True, False], ids=["feedparser-rs", "feedparser"])
 @pytest.mark.parametrize(("template", "title", "expected"), [
     (_ATOM03, b"safe<script type='text/javascript'>location.href='x';</script> title",
      "safe title"),
@@ -185,12 +190,7 @@ _RSS = (b'<rss version="2.0"><channel><title>F</title><item><guid isPermaLink="f
     (_RSS, b"Safe &lt;script&gt;alert(1)&lt;/script&gt; headline", "Safe headline"),
     (_RSS, b"Fish &amp;amp; chips &lt;b&gt;now&lt;/b&gt;", "Fish & chips now"),
 ], ids=["xhtml-script", "xhtml-style", "escaped-script", "double-escaped-entity"])
-def test_script_and_style_content_never_reaches_a_title(template, title, expected, fast,
-                                                          monkeypatch):
-    if fast and bot.parse.feed.feedparser_rs is None:
-        pytest.skip("feedparser-rs has no wheel for this platform")
-    if not fast:
-        monkeypatch.setattr(bot.parse.feed, "feedparser_rs", None)
+def test_script_and_style_content_never_reaches_a_title(template, title, expected, fast):
     (article,) = parse(template % title, {"content-type": "application/xml"}, URL).articles
     assert article.title == expected
 
@@ -232,7 +232,6 @@ _ONE_BAD_BYTE = ('<rss version="2.0"><channel><title>Caf\u00e9 desk</title>'
 _DECLARED = b'<?xml version="1.0" encoding="utf-8"?>'
 
 
-@pytest.mark.parametrize("fast", [True, False], ids=["feedparser-rs", "feedparser"])
 @pytest.mark.parametrize(("body", "headers", "titles"), [
     (_DECLARED + _ONE_BAD_BYTE, RSS_TYPE, ["Zürich café — Łódź", "Bad \ufffd byte"]),
     (_ONE_BAD_BYTE, {}, ["Zürich café — Łódź", "Bad \ufffd byte"]),       # XML's default
@@ -243,12 +242,7 @@ _DECLARED = b'<?xml version="1.0" encoding="utf-8"?>'
     (_DECLARED + "<rss version='2.0'><channel><title>Café</title><item><title>Crème"
      "</title><guid>1</guid></item></channel></rss>".encode("latin-1"), RSS_TYPE, ["Crème"]),
 ], ids=["declared", "undeclared", "text/xml", "valid", "latin-1-mislabelled"])
-def test_a_bad_byte_in_a_utf8_feed_spoils_only_itself(body, headers, titles, fast,
-                                                        monkeypatch):
-    if fast and bot.parse.feed.feedparser_rs is None:
-        pytest.skip("feedparser-rs has no wheel for this platform")
-    if not fast:
-        monkeypatch.setattr(bot.parse.feed, "feedparser_rs", None)
+def test_a_bad_byte_in_a_utf8_feed_spoils_only_itself(body, headers, titles, fast):
     feed = parse(body, headers, URL)
     assert [a.title for a in feed.articles] == titles
     if b"\xff" in body:

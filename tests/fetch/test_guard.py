@@ -6,8 +6,11 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import ssl
+import subprocess
 import threading
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
@@ -222,3 +225,34 @@ def test_guarded_feeds_are_not_sent_from_the_cycle_thread():
                        limits=GUARDED, session=make_session(engine="urllib3"), engine=None,
                        done=finished)
     assert done.is_set() and told == [None]
+
+
+def _certificate_for(tmp: Path, name: str) -> tuple[Path, Path]:
+    cert, key = tmp / "cert.pem", tmp / "key.pem"
+    try:
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
+                        str(key), "-out", str(cert), "-days", "1", "-subj", f"/CN={name}",
+                        "-addext", f"subjectAltName=DNS:{name}"],
+                       check=True, capture_output=True)
+    except (OSError, subprocess.CalledProcessError) as exc:
+        pytest.skip(f"no working openssl CLI: {exc}")
+    return cert, key
+
+
+@pytest.mark.parametrize("engine", HTTP_ENGINES)
+def test_tls_checks_the_name_while_the_connection_goes_to_the_checked_address(
+        tmp_path: Path, monkeypatch, engine):
+    cert, key = _certificate_for(tmp_path, "feeds.example")
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    for name in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))
+    monkeypatch.setattr(bot.fetch.guard, "system_resolver",
+                        fake_dns({"feeds.example": ["127.0.0.1"]}))
+    with FeedServer(ssl_context=context) as server:
+        server.set_feed("/tls.xml", RSS)
+        url = server.url("/tls.xml").replace("127.0.0.1", "feeds.example")
+        result = fetch(url, limits=PRIVATE_OK, session=make_session(engine=engine))
+        assert isinstance(result, Fetched) and result.body == RSS
+        assert server.requests_for("/tls.xml")[0].host.startswith("feeds.example:")

@@ -18,7 +18,6 @@ from tests.running import start_newsbot, wait_for
 
 ADMIN, STRANGER = 111, 999
 CHANNEL = "@admin_e2e"
-NOW = datetime.now(UTC)
 
 
 def write_config(tmp: Path, feed_url: str, *, allow_private: bool = True,
@@ -48,7 +47,8 @@ topics:
 def fresh(n: int, title: str) -> Item:
     """Published just after now: a new feed's first poll posts it (no-flood rule)."""
     return Item(guid=f"id-{n}", title=title, description=f"<p>{title}.</p>",
-                published=NOW + timedelta(minutes=n), link=f"https://news.example/{n}")
+                published=datetime.now(UTC) + timedelta(minutes=n),
+                link=f"https://news.example/{n}")
 
 
 def ask(api, text: str, *, user: int = ADMIN, expect: str) -> str:

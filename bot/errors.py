@@ -13,7 +13,8 @@ message tells the operator what to do next::
     │   │   ├── TooLarge           body (or its gzip-decoded form) above the cap
     │   │   ├── HTTPStatusError    4xx/5xx (carries status, retry_after)
     │   │   │   └── FeedGone           410 Gone: polling stops
-    │   │   └── NetworkError       DNS, refused, TLS, redirect loop
+    │   │   ├── NetworkError       DNS, refused, TLS, redirect loop
+    │   │   └── AddressRefused     a feed from Telegram/OPML aimed at a non-public address
     │   └── ParseError         the bytes are not a usable feed
     │       └── NotAFeed           an HTML page, an empty body, ...
     ├── QueryError             topic query syntax: key and column
@@ -78,6 +79,12 @@ class TooLarge(FetchError):
 
 class NetworkError(FetchError):
     pass
+
+
+class AddressRefused(FetchError):
+    """A feed added through Telegram or OPML points at a local file or a non-public
+    address (`bot.fetch.guard`): not fetched. Not a network failure: it counts toward the
+    feed's backoff and alerts like any other refusal."""
 
 
 class HTTPStatusError(FetchError):

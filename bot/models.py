@@ -47,6 +47,7 @@ class ParsedFeed:
     bozo: str | None                # why the XML was malformed (entries may still be there)
     ttl_minutes: int | None         # RSS <ttl>
     articles: tuple[Article, ...]
+    left_out: int = 0               # items past `bot.parse.slices.MAX_ITEMS`, not read
 
 
 @dataclass(frozen=True)

@@ -101,6 +101,14 @@ class FeedConfig:
     fetch_article: bool = False
     channel: str | None = None          # route this feed's posts elsewhere
     line: int | None = None             # where it was declared, for messages
+    # Who added it: "config" (the operator, by hand: trusted), or "telegram" (/addfeed) or
+    # "opml" (`newsbot opml import`): untrusted, fetched from public addresses only
+    # (bot.fetch.guard). Written back as `origin:` so a reload keeps the restriction.
+    origin: str = "config"
+
+    @property
+    def trusted(self) -> bool:
+        return self.origin == "config"
 
 
 @dataclass(frozen=True)
@@ -125,6 +133,9 @@ class PollingSettings:
     read_timeout: float = 30.0
     total_timeout: float = 60.0
     http_engine: str = "auto"           # auto | curl | urllib3 (bot.http_client)
+    # Feeds from Telegram or OPML may also reach loopback and private networks (a local
+    # RSS-Bridge, an intranet): on purpose only. Never link-local (cloud metadata).
+    allow_private: bool = False
 
 
 @dataclass(frozen=True)

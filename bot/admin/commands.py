@@ -10,21 +10,24 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import shlex
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from bot.config import ConfigEditor, Edited, duration
-from bot.errors import ConfigError, ConfigUnwritable, QueryError
-from bot.models import FeedState, utcnow
-from bot.pipeline import dry_run
-from bot.settings import Settings
+from bot.config import ConfigEditor, Edited, duration, web_url
+from bot.errors import ConfigError, ConfigUnwritable, FeedError, QueryError
+from bot.models import FeedState, NotModified, utcnow
+from bot.pipeline import dry_run, fetch_limits, fetch_parse
+from bot.settings import FeedConfig, Settings
 from bot.store import SharedState, Store
 
 log = logging.getLogger("newsbot.admin")
 TOPIC_NAME = re.compile(r"[A-Za-z0-9_]{1,40}")      # it becomes a #hashtag in posts
 SMART_QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "‘": "'", "’": "'"})
 DRY_RUN_SHOWN = 10
+ADDFEED_USAGE = ('Usage: /addfeed URL [name="..."] [every], with an http(s) URL, e.g. '
+                 '/addfeed https://example.com/rss.xml name="Example News" 15m')
 
 # The commands, their arguments and what they do: /help and the command menu that
 # setMyCommands puts beside the message box (bot.admin.bot) read this one table.
@@ -34,7 +37,7 @@ MENU: tuple[tuple[str, str, str], ...] = (
     ("watch", " NAME QUERY", "add a topic, or replace its query"),
     ("unwatch", " NAME", "stop watching a topic"),
     ("feeds", "", "configured feeds and their state"),
-    ("addfeed", " URL [every]", "add a feed (every: 10m, 1h, auto)"),
+    ("addfeed", ' URL [name="..."] [every]', "check a feed and add it (every: 10m, 1h, auto)"),
     ("rmfeed", " URL", "remove a feed"),
     ("undo", "", "take back the last config change made here"),
     ("test", " QUERY", "what a query would have matched in recent articles"),
@@ -43,6 +46,27 @@ MENU: tuple[tuple[str, str, str], ...] = (
     ("help", "", "this list"),
 )
 HELP = "newsbot admin commands\n" + "\n".join(f"/{c}{a} – {d}" for c, a, d in MENU)
+
+
+def addfeed_args(args: str) -> tuple[str, str | None, str | None]:
+    """`URL [name="..."] [every]` -> (url, name, every); ValueError saying what is wrong."""
+    try:
+        words = shlex.split(args)
+    except ValueError as exc:                   # an unclosed quote
+        raise ValueError(f"could not read that ({exc})") from None
+    if not words:
+        raise ValueError("which feed?")
+    url, name, every = web_url(words[0]), None, None
+    for word in words[1:]:
+        if word.startswith("name="):
+            name = word[5:].strip() or None
+        elif every is None:
+            if word != "auto":
+                duration(word)
+            every = word
+        else:
+            raise ValueError(f"unexpected {word!r}")
+    return url, name, every
 
 
 class Host(Protocol):
@@ -216,19 +240,33 @@ class Commands:
         return f"Topic {args} removed from {edited.file.name}."
 
     async def addfeed(self, args: str, who: str) -> str:
-        url, _, every = args.partition(" ")
-        every = every.strip()
-        if not url.startswith(("http://", "https://")):
-            return "Usage: /addfeed URL [every], with an http(s) URL, e.g. /addfeed " \
-                   "https://example.com/rss.xml 15m"
-        if every and every != "auto":
-            try:
-                duration(every)
-            except ValueError as exc:
-                return f"Refused, nothing changed: {exc}"
-        await self._edit(lambda e: e.add_feeds([(url, None, every or None)]))
-        log.info("admin %s: /addfeed %s %s", who, url, every)
-        return f"Feed {url} added; polling it now."
+        """Fetch the feed first, as it will be polled (from public addresses only: it comes
+        from Telegram, bot.fetch.guard), and add it only if it reads as a feed."""
+        try:
+            url, name, every = addfeed_args(args)
+        except ValueError as exc:
+            return f"Refused, nothing changed: {exc}\n{ADDFEED_USAGE}"
+        if any(f.url.rstrip("/") == url.rstrip("/") for f in self.settings.feeds):
+            return f"Already in the config: {url}"
+        feed = FeedConfig(url=url, name=name, origin="telegram")
+        try:
+            out = await asyncio.to_thread(
+                fetch_parse, url, etag=None, last_modified=None, body_hash=None,
+                limits=fetch_limits(self.settings, feed), source=name)
+        except FeedError as exc:
+            log.warning("admin %s: /addfeed %s not added: %s", who, url, exc.reason)
+            return f"Not added, nothing changed: {exc.reason}"
+        assert not isinstance(out, NotModified)     # no validators were sent
+        parsed = out.parsed
+        await self._edit(lambda e: e.add_feeds([(url, name, every)], origin="telegram"))
+        log.info("admin %s: /addfeed %s %s %s", who, url, name or "", every or "")
+        shown = f"“{parsed.title}”" + (f" as “{name}”" if name and name != parsed.title
+                                       else "")
+        count = len(parsed.articles) + parsed.left_out
+        when = f"every {every}" if every else "at the default interval"
+        return (f"Feed {shown} added: {count} item{'s' * (count != 1)} in it now; polled "
+                f"{when}, the first time now. From here on its new items that match a topic "
+                "are posted.")
 
     async def rmfeed(self, args: str, who: str) -> str:
         if not args:

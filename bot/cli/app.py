@@ -154,7 +154,7 @@ def _opml(settings: Settings, command: str, file: str | None) -> int:
         print(f"newsbot: all {len(feeds)} feeds are already in {settings.path}",
               file=sys.stderr)
         return 0
-    edited = ConfigEditor(settings.path).add_feeds(new)
+    edited = ConfigEditor(settings.path).add_feeds(new, origin="opml")
     print(f"newsbot: {edited.note} of {len(feeds)} feeds into {edited.file}; a running "
           "newsbot picks them up within seconds", file=sys.stderr)
     return 0

@@ -99,8 +99,11 @@ class ConfigEditor:
 
         return self._edit(target, change)
 
-    def add_feeds(self, feeds: Iterable[tuple[str, str | None, str | None]]) -> Edited:
-        """Append (url, name, every) feeds to `feeds:`; URLs already there are skipped."""
+    def add_feeds(self, feeds: Iterable[tuple[str, str | None, str | None]], *,
+                  origin: str) -> Edited:
+        """Append (url, name, every) feeds to `feeds:`; URLs already there are skipped.
+        `origin`: "telegram" or "opml", written with each feed (`FeedConfig.origin`: such a
+        feed reaches public addresses only, after a reload too)."""
         wanted = list(feeds)
 
         def change(doc: Any) -> str:
@@ -121,6 +124,7 @@ class ConfigEditor:
                     item["name"] = name
                 if every:
                     item["every"] = every
+                item["origin"] = origin
                 if seq:
                     _keep_gap_after(seq[-1], item)
                 seq.append(item)

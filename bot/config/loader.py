@@ -34,11 +34,12 @@ T = TypeVar("T")
 TOP_KEYS = {"channel", "admins", "operator_chat", "defaults", "feeds", "topics", "lists",
             "include", "backfill", "dedupe", "polling", "delivery", "health_port", "log",
             "retention"}
-FEED_KEYS = {"url", "name", "every", "fetch_article", "channel"}
+FEED_KEYS = {"url", "name", "every", "fetch_article", "channel", "origin"}
 POLLING = {"workers": v.bounded(256), "per_host": v.bounded(64), "jitter": v.fraction,
            "min_interval": v.duration, "max_interval": v.duration, "backoff_max": v.duration,
            "alert_after": v.duration, "max_bytes": v.size, "connect_timeout": v.seconds,
-           "read_timeout": v.seconds, "total_timeout": v.seconds, "http_engine": v.http_engine}
+           "read_timeout": v.seconds, "total_timeout": v.seconds, "http_engine": v.http_engine,
+           "allow_private": v.boolean}
 DELIVERY = {"per_chat_per_minute": v.positive_int, "per_second": v.positive_int,
             "preview": v.boolean, "images": v.boolean, "digest_after": v.positive_int,
             "quiet_hours": v.quiet_hours,
@@ -156,7 +157,10 @@ def _feeds(ctx: Ctx, doc: Mapping[str, Any], base: Path,
         ctx.keys(item, FEED_KEYS, f"{key}.", line)
         if "url" not in item:
             raise ctx.error(f"{key}.url", "missing: every feed needs a url", line)
-        url = ctx.value(item, "url", lambda x: v.feed_url(x, base), "", f"{key}.url")
+        # A feed from Telegram or OPML (bot.fetch.guard) is http(s) only, never a path.
+        origin = ctx.value(item, "origin", v.origin, "config", f"{key}.origin")
+        url = ctx.value(item, "url", (lambda x: v.feed_url(x, base)) if origin == "config"
+                        else v.web_url, "", f"{key}.url")
         if url.rstrip("/") in seen:
             raise ctx.error(f"{key}.url", f"duplicate feed {url} (first at line "
                             f"{seen[url.rstrip('/')]})", line)
@@ -168,7 +172,8 @@ def _feeds(ctx: Ctx, doc: Mapping[str, Any], base: Path,
             url=url, name=ctx.value(item, "name", v.text, None, f"{key}.name"), every=every,
             fetch_article=ctx.value(item, "fetch_article", v.boolean, False,
                                     f"{key}.fetch_article"),
-            channel=ctx.value(item, "channel", v.channel, None, f"{key}.channel"), line=line))
+            channel=ctx.value(item, "channel", v.channel, None, f"{key}.channel"), line=line,
+            origin=origin))
     return tuple(feeds)
 
 

@@ -29,7 +29,7 @@ def export_opml(feeds: Sequence[FeedConfig], title: str = "newsbot feeds") -> st
     ET.SubElement(head, "dateCreated").text = format_datetime(utcnow())
     body = ET.SubElement(root, "body")
     for feed in feeds:
-        # Local paths (the offline demo) export as file:// URLs, which import accepts back.
+        # Local paths (the offline demo) export as file:// URLs; import takes http(s) only.
         url = feed.url if "://" in feed.url else Path(feed.url).as_uri()
         name = feed.name or url
         ET.SubElement(body, "outline", type="rss", text=name, title=name, xmlUrl=url)
@@ -58,7 +58,10 @@ def _refuse_declarations(data: bytes, file: str) -> None:
 
 def read_opml(data: bytes, file: str = "<opml>") -> list[tuple[str, str | None]]:
     """(url, title) of every feed outline, nested categories included, in file order,
-    without duplicates. Only http(s) and file:// URLs are taken."""
+    without duplicates. Only http(s) URLs are taken: an OPML file is somebody else's list,
+    and a file:// URL in it would have the bot read a local file (file:///proc/self/environ
+    holds the token). Imported feeds are fetched from public addresses only
+    (`origin: opml`, bot.fetch.guard)."""
     if len(data) > MAX_BYTES:
         raise OPMLError(f"larger than {MAX_BYTES // 1024 // 1024} MB", file=file)
     _refuse_declarations(data, file)
@@ -69,6 +72,6 @@ def read_opml(data: bytes, file: str = "<opml>") -> list[tuple[str, str | None]]
     out: dict[str, str | None] = {}
     for outline in root.iter("outline"):
         url = (outline.get("xmlUrl") or outline.get("xmlurl") or "").strip()
-        if url.startswith(("http://", "https://", "file://")) and url not in out:
+        if url.lower().startswith(("http://", "https://")) and url not in out:
             out[url] = (outline.get("title") or outline.get("text") or "").strip() or None
     return list(out.items())

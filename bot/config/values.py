@@ -95,6 +95,26 @@ def feed_url(value: object, base: Path) -> str:
     return str(path)
 
 
+ORIGINS = ("config", "telegram", "opml")      # FeedConfig.origin
+
+
+def origin(value: object) -> str:
+    """Who added a feed: written by /addfeed (telegram) and `opml import` (opml)."""
+    if value not in ORIGINS:
+        raise ValueError(f"expected one of {', '.join(ORIGINS)}, got {value!r}")
+    return str(value)
+
+
+def web_url(value: object) -> str:
+    """An http(s) URL only: a feed from Telegram or OPML names no local file."""
+    text = value.strip() if isinstance(value, str) else ""
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.hostname or " " in text:
+        raise ValueError(f"a feed added through Telegram or OPML must be an http(s) URL, "
+                         f"got {value!r}")
+    return text
+
+
 def boolean(value: object) -> bool:
     if not isinstance(value, bool):
         raise ValueError(f"expected true or false, got {value!r}")

@@ -13,7 +13,10 @@ talks to urllib3 directly and keeps what requests gave for free:
   else certifi's bundle (what requests used); verification is never turned off;
 - `https://user:pw@host/feed` sent as HTTP Basic auth;
 - gzip/deflate accepted (and decoded by `fetch._read_body` under the size cap);
-- no retries and no redirects here: the scheduler owns retrying, `fetch` owns redirects.
+- no retries and no redirects here: the scheduler owns retrying, `fetch` owns redirects;
+- a feed from Telegram or OPML (`FetchLimits.reach`) connects through pools of its own,
+  whose connections resolve the host, check every address and connect to a checked one
+  (`bot.fetch.guard`, `bot.fetch.pinned`).
 
 With pycurl installed (the `curl` extra) and `engine` "auto" or "curl", `get_whole` sends
 a request through libcurl (`bot.fetch.curl`) with the same proxy, CA bundle and userinfo,
@@ -41,7 +44,8 @@ from urllib3.exceptions import (
     SSLError,
 )
 
-from bot.errors import FetchError, FetchTimeout, NetworkError
+from bot.errors import AddressRefused, FetchError, FetchTimeout, NetworkError
+from bot.fetch.guard import ANY, addresses
 from bot.fetch.messages import (
     connect_timeout_message,
     connection_message,
@@ -49,6 +53,7 @@ from bot.fetch.messages import (
     redact,
     tls_message,
 )
+from bot.fetch.pinned import pinned
 from bot.fetch.types import Answer, Outcome, Response
 
 __all__ = ["ACCEPT_ENCODING", "HttpClient"]
@@ -81,7 +86,7 @@ class HttpClient:
         self._proxies = {k: v for k, v in getproxies().items() if k in ("http", "https")}
         self._via: dict[str, urllib3.PoolManager] = {}     # proxy URL -> its manager
         self._bypass: dict[str, bool] = {}                   # host -> NO_PROXY says so
-        self._pools: dict[tuple[str, str, int | None], urllib3.HTTPConnectionPool] = {}
+        self._pools: dict[tuple[str, str, int | None, str], urllib3.HTTPConnectionPool] = {}
         self._lock = threading.Lock()
         self._held: dict[str, tuple[dict[str, str], Outcome]] = {}     # see `hold`
 
@@ -95,26 +100,31 @@ class HttpClient:
                 bypass = self._bypass[host] = bool(proxy_bypass(host))
         return None if bypass else proxy
 
-    def _open(self, url: str, headers: dict[str, str], **kw: Any) -> Response:
+    def _open(self, feed_url: str, url: str, headers: dict[str, str], reach: str,
+              **kw: Any) -> Response:
         parts = urlsplit(url)
         if parts.username is not None:      # https://user:pw@host/feed: HTTP Basic auth
             headers = {**headers, **urllib3.util.make_headers(
                 basic_auth=f"{unquote(parts.username)}:{unquote(parts.password or '')}")}
         proxy = self._proxy_for(parts.scheme, parts.hostname or "")
         if proxy is not None:
+            if reach != ANY:      # the proxy connects: check the name's addresses here
+                addresses(feed_url, parts.hostname or "", _port(parts), reach)
             with self._lock:
                 manager = self._via.get(proxy)
                 if manager is None:
                     manager = self._via[proxy] = urllib3.ProxyManager(
                         proxy, num_pools=self._hosts, **self._pool_kw, **self._tls_kw)
             return manager.urlopen("GET", url, headers=headers, **kw)
-        return self._pool(parts.scheme, parts.hostname or "", parts.port).urlopen(
+        return self._pool(parts.scheme, parts.hostname or "", parts.port, reach).urlopen(
             "GET", _target(parts), headers=headers, **kw)
 
-    def _pool(self, scheme: str, host: str, port: int | None) -> urllib3.HTTPConnectionPool:
+    def _pool(self, scheme: str, host: str, port: int | None,
+              reach: str) -> urllib3.HTTPConnectionPool:
         """The host's own pool, kept here: PoolManager.urlopen re-parses the URL and builds a
-        30-field pool key on every call, a fifth of the client's cost of a 304."""
-        key = (scheme, host, port)
+        30-field pool key on every call, a fifth of the client's cost of a 304. A feed from
+        Telegram or OPML gets pools of its own, whose connections are `_pinned`."""
+        key = (scheme, host, port, reach)
         pool = self._pools.get(key)
         if pool is None:
             if scheme not in ("http", "https"):
@@ -122,6 +132,8 @@ class HttpClient:
             tls = self._tls_kw if scheme == "https" else {}
             pool = urllib3.connection_from_url(f"{scheme}://{_netloc(host, port)}",
                                                **self._pool_kw, **tls)
+            if reach != ANY:
+                pool.ConnectionCls = pinned(pool.ConnectionCls, reach)
             with self._lock:
                 if len(self._pools) >= self._hosts:
                     # More hosts than pools kept: start afresh. The dropped pools' idle
@@ -180,23 +192,32 @@ class HttpClient:
                  connect: float, read: float, total: float) -> Any:
         if self._curl is None or not url.startswith(("http://", "https://")):
             return None
-        proxy = ""
-        if self._proxies or _UNSAFE.search(url):    # else the URL goes as it is, unparsed
-            parts = urlsplit(url)
+        proxy = connect_to = ""
+        reach = limits.reach
+        if self._proxies or _UNSAFE.search(url) or reach != ANY:
+            parts = urlsplit(url)   # else the URL goes as it is, unparsed
             url = f"{parts.scheme}://{parts.netloc}{_target(parts)}"
             proxy = self._proxy_for(parts.scheme, parts.hostname or "") or ""
+            if reach != ANY:      # resolved and checked here; libcurl connects there
+                port, host = _port(parts), parts.hostname or ""
+                found = addresses(feed_url, host, port, reach)
+                if not proxy:
+                    connect_to = f"{_bracket(host)}:{port}:{_bracket(found[0])}:{port}"
         return self._curl.Request(feed_url=feed_url, url=url, headers=headers, limits=limits,
                                   connect=connect, read=read, total=total, proxy=proxy,
-                                  ca_file=self._tls_kw["ca_certs"])
+                                  ca_file=self._tls_kw["ca_certs"], connect_to=connect_to)
 
     def get(self, feed_url: str, url: str, headers: dict[str, str], *, connect: float,
-            read: float) -> Response:
+            read: float, reach: str = ANY) -> Response:
         """One GET of `url` (while fetching `feed_url`, which errors name), body unread.
-        Raises FetchTimeout, NetworkError or FetchError with a message for the operator."""
+        Raises FetchTimeout, NetworkError, AddressRefused or FetchError with a message for
+        the operator. `reach`: `FetchLimits.reach`."""
         try:
-            return self._open(url, headers=headers, redirect=False, retries=False,
+            return self._open(feed_url, url, headers, reach, redirect=False, retries=False,
                               preload_content=False,
                               timeout=urllib3.Timeout(connect=connect, read=read))
+        except AddressRefused as exc:   # from a pinned connection, which knows only its host
+            raise AddressRefused(feed_url, exc.reason) from None
         except SSLError as exc:
             raise NetworkError(feed_url, tls_message(exc)) from exc
         except ProxyError as exc:
@@ -237,6 +258,14 @@ def _curl_module(engine: str) -> Any:
     return curl_engine
 
 
+def _port(parts: SplitResult) -> int:
+    return parts.port or (443 if parts.scheme == "https" else 80)
+
+
+def _bracket(host: str) -> str:
+    return f"[{host}]" if ":" in host else host         # an IPv6 literal
+
+
 def _netloc(host: str, port: int | None) -> str:
-    host = f"[{host}]" if ":" in host else host        # an IPv6 literal
+    host = _bracket(host)
     return f"{host}:{port}" if port else host

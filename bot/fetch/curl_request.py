@@ -9,6 +9,7 @@ for urllib3 to send again and word (`answer`).
 
 from __future__ import annotations
 
+import io
 import math
 import time
 from collections.abc import Callable
@@ -47,11 +48,12 @@ class Request:
     total: float
     proxy: str          # "" for none (libcurl would otherwise read the environment itself)
     ca_file: str
+    connect_to: str = ""    # "host:port:address:port": connect only there (bot.fetch.guard)
     done: Callable[[Answer | FetchError | None], object] | None = None
     status: int = 0
     response_headers: dict[str, str] = field(default_factory=dict)
     header_lines: list[bytes] = field(default_factory=list)
-    parts: list[bytes] = field(default_factory=list)
+    body: io.BytesIO = field(default_factory=io.BytesIO)    # as in `bot.fetch.get._read_body`
     size: int = 0
     over_cap: bool = False
     body_skipped: bool = False      # not a 2xx: the transfer was stopped at its body
@@ -98,7 +100,7 @@ def configure(curl: Any, request: Request) -> None:
         if request.size > request.limits.max_bytes:    # the decoded size: a gzip bomb stops here
             request.over_cap = True
             return 0
-        request.parts.append(chunk)
+        request.body.write(chunk)
         return None
 
     headers = [f"{k}: {v}" for k, v in request.headers.items()
@@ -110,6 +112,10 @@ def configure(curl: Any, request: Request) -> None:
     curl.setopt(pycurl.CONNECTTIMEOUT_MS, max(1, math.ceil(request.connect * 1000)))
     curl.setopt(pycurl.TIMEOUT_MS, max(1, math.ceil(request.total * 1000)))
     curl.setopt(pycurl.PROXY, request.proxy)
+    # A checked address for a feed from Telegram or OPML. libcurl reuses a connection made
+    # with CONNECT_TO only for requests with the same CONNECT_TO, and never one made
+    # without it: an unchecked connection to the same host is not borrowed.
+    curl.setopt(pycurl.CONNECT_TO, [request.connect_to] if request.connect_to else [])
     curl.setopt(pycurl.CAINFO, request.ca_file)
     curl.setopt(pycurl.HEADERFUNCTION, request.header_lines.append)    # no Python frame
     curl.setopt(pycurl.WRITEFUNCTION, on_body)
@@ -118,7 +124,7 @@ def configure(curl: Any, request: Request) -> None:
 def answer(request: Request, code: int | None, message: str) -> Answer | None:
     url, headers = request.feed_url, request.response_headers
     if code is None or (code == pycurl.E_WRITE_ERROR and request.body_skipped):
-        return request.status, headers, b"".join(request.parts)
+        return request.status, headers, request.body.getvalue()
     if request.over_cap:
         declared = headers.get("content-length", "")
         raise TooLarge(url, too_large(request.limits, "body" if request.size else

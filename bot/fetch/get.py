@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import io
 import logging
 import socket
 import threading
@@ -21,6 +22,7 @@ from urllib.parse import urljoin, urlsplit
 
 from bot.errors import FetchError, FetchTimeout, NetworkError, TooLarge
 from bot.fetch.client import ACCEPT_ENCODING, HttpClient
+from bot.fetch.guard import ANY, check_scheme
 from bot.fetch.local import fetch_file, is_local
 from bot.fetch.messages import (
     check_status,
@@ -87,7 +89,11 @@ def fetch(url: str, *, etag: str | None = None, last_modified: str | None = None
     - 410 → `FeedGone`; other 4xx/5xx → `HTTPStatusError` with `retry_after` in seconds.
     - Local paths and file:// URLs are read with the same cap; the file's mtime serves as
       Last-Modified, so an unchanged file gives `NotModified`.
+    - `limits.reach` other than "any" (a feed from Telegram or OPML): http(s) only, and
+      public addresses only, checked on every request of the redirect chain
+      (`bot.fetch.guard`) → `AddressRefused`.
     """
+    check_scheme(url, url, limits.reach)
     if is_local(url):
         return fetch_file(url, last_modified=last_modified, body_hash=body_hash, limits=limits)
     result = _get(url, _feed_headers(etag, last_modified, limits), limits, session,
@@ -102,8 +108,10 @@ def send(url: str, *, etag: str | None, last_modified: str | None, limits: Fetch
     """Start the request `fetch(url, etag=..., last_modified=..., session=session)` sends
     first, on `engine` (`session.engine()`), without waiting. Its outcome is held in the
     session, so that `fetch` uses it instead of asking again; `done(outcome)` is then called
-    where the engine runs (`bot.poll.mux`). A local feed is not sent: `done(None)` at once."""
-    if is_local(url):
+    where the engine runs (`bot.poll.mux`). A local feed is not sent: `done(None)` at once;
+    nor is a feed from Telegram or OPML, whose host `fetch` resolves and checks in its
+    own thread (a slow DNS answer must not hold up the cycle's thread)."""
+    if is_local(url) or limits.reach != ANY:
         done(None)
         return
     headers = _feed_headers(etag, last_modified, limits)
@@ -133,6 +141,7 @@ def _feed_headers(etag: str | None, last_modified: str | None,
 def fetch_page(url: str, *, limits: FetchLimits = FetchLimits(),
                session: HttpClient | None = None) -> Fetched:
     """GET an article page (HTML) with the same limits as `fetch`, no conditional headers."""
+    check_scheme(url, url, limits.reach)
     if is_local(url):
         result = fetch_file(url, last_modified=None, body_hash=None, limits=limits)
     else:
@@ -187,7 +196,7 @@ def _exchange(url: str, current: str, headers: dict[str, str], limits: FetchLimi
               session: HttpClient, *, connect: float, read: float, deadline: float) -> Answer:
     """One request through urllib3: status, lower-cased headers, and the body of a 2xx (a
     redirect's, a 304's or an error's is not read)."""
-    resp = session.get(url, current, headers, connect=connect, read=read)
+    resp = session.get(url, current, headers, connect=connect, read=read, reach=limits.reach)
     complete = False        # the whole response was read: the connection can be reused
     try:
         status = resp.status
@@ -230,7 +239,9 @@ def _read_body(url: str, resp: Response, limits: FetchLimits, deadline: float) -
     watchdog.daemon = True
     watchdog.start()
     read = getattr(raw, "read1", None) or raw.read
-    parts: list[bytes] = []
+    # Written into one growing buffer: `getvalue` hands that buffer over without a copy,
+    # where joining a list of pieces held the body twice at its end (docs/polling.md).
+    body = io.BytesIO()
     size = 0
     try:
         while True:
@@ -242,7 +253,7 @@ def _read_body(url: str, resp: Response, limits: FetchLimits, deadline: float) -
                 raise TooLarge(url, too_large(limits, "body"))
             if time.monotonic() > deadline or fired.is_set():
                 raise deadline_error(url, limits)
-            parts.append(chunk)
+            body.write(chunk)
     except (TooLarge, FetchTimeout):
         raise
     except Exception as exc:  # urllib3/http.client errors surface raw here
@@ -259,4 +270,4 @@ def _read_body(url: str, resp: Response, limits: FetchLimits, deadline: float) -
         watchdog.cancel()
     if fired.is_set():
         raise deadline_error(url, limits)
-    return b"".join(parts)
+    return body.getvalue()

@@ -26,3 +26,6 @@ class FetchLimits:
     max_bytes: int = 10 * 1024 * 1024   # applies to the wire bytes and to the decoded body
     max_redirects: int = 5
     user_agent: str = USER_AGENT
+    # Which addresses it may reach (bot.fetch.guard): "any" for a feed the operator wrote
+    # into the config, "public" (or "private") for one from Telegram or OPML.
+    reach: str = "any"

@@ -13,6 +13,10 @@ only after `bot.parse.prolog.strip_doctype` has removed the DOCTYPE's internal s
 blocks billion laughs and external entities but expands "safe" internal entities without
 limit, so a 40 KiB feed can grow into a 100-million-character summary. Each entry's key
 comes from `bot.parse.keys`.
+
+Memory follows the document, not a multiple of it: a UTF-8 body is not transcoded
+(`bot.parse.encoding`), a document over 4 MB is read a slice of items at a time, and at
+most `MAX_ITEMS` items are read from one document (`bot.parse.slices`).
 """
 
 from __future__ import annotations
@@ -31,9 +35,11 @@ from feedparser.encodings import convert_to_utf8
 
 from bot.errors import NotAFeed, ParseError
 from bot.models import Article, ParsedFeed
+from bot.parse.encoding import as_utf8
 from bot.parse.keys import article_key
 from bot.parse.media import entry_image
 from bot.parse.prolog import strip_doctype
+from bot.parse.slices import MAX_ITEMS, slices
 from bot.text import HIDDEN_ELEMENTS, html_to_text
 
 feedparser_rs: Any
@@ -66,17 +72,24 @@ _BINARY_TYPE = re.compile(rb"""type\s*=\s*["'](?!(?i:text)/)[\w.+-]+/(?![\w.+-]*
 _TEXT_CONSTRUCT = re.compile(rb"<(?:content|summary|title|subtitle|rights)\s")
 
 def _defuse(body: bytes, headers: dict[str, str]) -> tuple[bytes, dict[str, str], str | None]:
-    """Bytes and headers for feedparser, plus a note if the declared encoding was wrong."""
-    scratch: dict[str, Any] = {}
-    data = convert_to_utf8(headers, body, scratch)
-    exc = scratch.get("bozo_exception")
-    note = None
-    if exc is not None and type(exc).__name__ != "NonXMLContentType":
-        note = _short(exc)
-    if scratch.get("encoding"):     # now UTF-8 with encoding='utf-8' in its declaration
-        headers = {**headers, "content-type": "application/xml; charset=utf-8"}
-        return strip_doctype(data), headers, note
-    return strip_doctype(body), headers, note
+    """Bytes and headers for the parsers, plus a note if the declared encoding was wrong.
+    A UTF-8 document is decided by `bot.parse.encoding` (one bad byte no longer makes the
+    whole document windows-1252) and not copied; any other is transcoded by feedparser."""
+    utf8 = as_utf8(body, headers)
+    if utf8 is not None:
+        data, note = utf8
+    else:
+        scratch: dict[str, Any] = {}
+        data = convert_to_utf8(headers, body, scratch)
+        exc = scratch.get("bozo_exception")
+        note = None
+        if exc is not None and type(exc).__name__ != "NonXMLContentType":
+            note = _short(exc)
+        if not scratch.get("encoding"):
+            return strip_doctype(body), headers, note
+    # Now UTF-8, whatever its declaration says.
+    headers = {**headers, "content-type": "application/xml; charset=utf-8"}
+    return strip_doctype(data), headers, note
 
 
 # --- parsing ----------------------------------------------------------------------------
@@ -103,14 +116,15 @@ def parse(body: bytes, headers: Mapping[str, str], url: str, *,
         hdrs["content-location"] = urljoin(url, hdrs.get("content-location", "")) or url
         # JSON Feed (jsonfeed.org) is read by feedparser-rs only, from the bytes as sent: the
         # transcoding above prepends an XML declaration.
-        d = _fast(body if body.lstrip()[:1] == b"{" else data) or feedparser.parse(
-            io.BytesIO(data), response_headers=hdrs, sanitize_html=False,
-            resolve_relative_uris=False)
+        if body.lstrip()[:1] == b"{":
+            data = body
+        # A big document is read a slice of items at a time (bot.parse.slices): only one
+        # slice's parser structures are alive at once.
+        sliced = slices(data, limit=MAX_ITEMS)
+        docs = sliced.docs if sliced is not None else iter((data,))
+        d = _read(next(docs), hdrs)
     except (KeyError, IndexError, UnicodeError, ValueError) as broken:
-        # feedparser's own failures on mangled input (found by fuzzing: an undecodable
-        # encoding name, a <link> closed before it opened): a broken feed, not our bug.
-        raise ParseError(url, f"the feed is too broken to read ({_short(broken)}); report it to "
-                              "the site, or remove the feed") from broken
+        raise _too_broken(url, broken) from broken
     version = d.get("version") or ""
     if not version and not d.entries:
         if _HTML_HINT.search(body[:8192]) or "html" in kind.lower():
@@ -118,15 +132,43 @@ def parse(body: bytes, headers: Mapping[str, str], url: str, *,
                                 "site's RSS/Atom link (often <link rel=alternate> in the page)")
         raise NotAFeed(url, f"not a feed: no RSS, Atom or RDF document found ({kind}); "
                             "check the URL")
-    exc = d.get("bozo_exception")
-    bozo = _short(exc) if d.get("bozo") and exc is not None else None
-    if bozo and type(exc).__name__ == "NonXMLContentType":
-        bozo = None
+    bozo = _bozo(d)
     title = _plain(d.feed.get("title", ""), d.feed.get("title_detail"))
     name = source or title or urlsplit(url).hostname or url.rsplit("/", 1)[-1]
+    ttl = _ttl(d.feed.get("ttl"))
+    reader = _Articles(url, name, frozenset(known), MAX_ITEMS)
+    reader.add(d.entries)
+    del d
+    try:
+        for doc in docs:
+            d = _read(doc, hdrs)
+            bozo = bozo or _bozo(d)
+            reader.add(d.entries)
+            del d
+    except (KeyError, IndexError, UnicodeError, ValueError) as broken:
+        raise _too_broken(url, broken) from broken
     return ParsedFeed(url=url, title=title or name, version=version, bozo=bozo or encoding_note,
-                      ttl_minutes=_ttl(d.feed.get("ttl")),
-                      articles=tuple(_articles(d.entries, url, name, frozenset(known))))
+                      ttl_minutes=ttl, articles=tuple(reader.articles),
+                      left_out=reader.left_out + (sliced.left_out if sliced else 0))
+
+
+def _read(data: bytes, headers: dict[str, str]) -> Any:
+    return _fast(data) or feedparser.parse(io.BytesIO(data), response_headers=headers,
+                                           sanitize_html=False, resolve_relative_uris=False)
+
+
+def _too_broken(url: str, broken: Exception) -> ParseError:
+    # feedparser's own failures on mangled input (found by fuzzing: an undecodable
+    # encoding name, a <link> closed before it opened): a broken feed, not our bug.
+    return ParseError(url, f"the feed is too broken to read ({_short(broken)}); report it to "
+                           "the site, or remove the feed")
+
+
+def _bozo(d: Any) -> str | None:
+    exc = d.get("bozo_exception")
+    if not d.get("bozo") or exc is None or type(exc).__name__ == "NonXMLContentType":
+        return None
+    return _short(exc)
 
 
 def _fast(data: bytes) -> Any:
@@ -176,45 +218,55 @@ def _demoronize(text: str) -> str:
     return text.translate(_CP1252) if _C1.search(text) else text
 
 
-def _articles(entries: list[Any], url: str, source: str,
-              known: frozenset[str]) -> list[Article]:
-    out: list[Article] = []
-    seen: set[str] = set()
-    for n, e in enumerate(entries):
+class _Articles:
+    """Entries into Articles, in feed order, across the slices of one document: a key
+    already taken is skipped, and the first `FULL_ENTRIES` are the document's first."""
+
+    def __init__(self, url: str, source: str, known: frozenset[str], limit: int) -> None:
+        self.url, self.source, self.known, self.limit = url, source, known, limit
+        self.articles: list[Article] = []
+        self.seen: set[str] = set()
+        self.count = 0          # entries read so far
+        self.left_out = 0       # entries past `limit`, not read
+
+    def add(self, entries: list[Any]) -> None:
+        room = max(0, self.limit - self.count)
+        self.left_out += max(0, len(entries) - room)
+        for e in entries[:room]:
+            article = self._article(e, self.count)
+            self.count += 1
+            if article is not None and article.key not in self.seen:
+                self.seen.add(article.key)
+                self.articles.append(article)
+
+    def _article(self, e: Any, n: int) -> Article | None:
+        url, source = self.url, self.source
         guid = (e.get("id") or "").strip() or None
         # dict.get: FeedParserDict maps a missing updated_parsed to published_parsed with a
         # DeprecationWarning; plain lookups keep the two apart.
         get = dict.get if isinstance(e, dict) else type(e).get
         published = _when(get(e, "published_parsed") or get(e, "updated_parsed"))
-        if guid and known:
+        if guid and self.known:
             key = article_key(url, guid, None, "", None)    # a GUID alone decides the key
-            if key in known:
-                if key not in seen:
-                    seen.add(key)
-                    # Among the newest FULL_ENTRIES, its summary is kept for boilerplate
-                    # detection (it is not brief there); its title and link, never used
-                    # for an item seen before, are not worked out.
-                    window = n < FULL_ENTRIES
-                    out.append(Article(key=key, feed_url=url, source=source, title="",
-                                       link=None, guid=guid,
-                                       summary_html=_summary(e) if window else "",
-                                       published=published, brief=not window))
-                continue
+            if key in self.known:
+                # Among the newest FULL_ENTRIES, its summary is kept for boilerplate
+                # detection (it is not brief there); its title and link, never used for an
+                # item seen before, are not worked out.
+                window = n < FULL_ENTRIES
+                return Article(key=key, feed_url=url, source=source, title="", link=None,
+                               guid=guid, summary_html=_summary(e) if window else "",
+                               published=published, brief=not window)
         title = _plain(e.get("title", ""), e.get("title_detail"))
         link = _absolute(url, e.get("link"))
         summary = _summary(e)
         if not (title or link or summary.strip()):
-            continue
+            return None
         # With no title, the start of the text stands in so such entries stay distinct.
         key = article_key(url, guid, link, title or _plain(summary[:2000], {"type": "text/html"}),
                           published)
-        if key in seen:
-            continue
-        seen.add(key)
-        out.append(Article(key=key, feed_url=url, source=source, title=title, link=link,
-                           guid=guid, summary_html=summary, published=published,
-                           image=entry_image(e, url)))
-    return out
+        return Article(key=key, feed_url=url, source=source, title=title, link=link,
+                       guid=guid, summary_html=summary, published=published,
+                       image=entry_image(e, url))
 
 
 def _summary(entry: Any) -> str:

@@ -1,11 +1,18 @@
 """One feed from fetch to outbox: `refresh_feed(ctx, feed, now)`, top to bottom, and the
 decisions around it (outcome, schedule, which outbox row), plus the `match` dry run."""
 
-from bot.pipeline.context import Context, FeedReport, OutageDetector, build_context
+from bot.pipeline.context import (
+    Context,
+    FeedReport,
+    OutageDetector,
+    build_context,
+    fetch_limits,
+)
 from bot.pipeline.dryrun import dry_run, render
 from bot.pipeline.queue import queue_item
 from bot.pipeline.refresh import refresh_feed
 from bot.pipeline.work import FetchParsed, fetch_parse, parse_fetched
 
 __all__ = ["Context", "FeedReport", "FetchParsed", "OutageDetector", "build_context", "dry_run",
-           "fetch_parse", "parse_fetched", "queue_item", "refresh_feed", "render"]
+           "fetch_limits", "fetch_parse", "parse_fetched", "queue_item", "refresh_feed",
+           "render"]

@@ -7,7 +7,7 @@ import logging
 import threading
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -15,11 +15,11 @@ from bot.fetch import FetchLimits, make_session
 from bot.match import Matcher, Topic
 from bot.models import NotModified
 from bot.pipeline.work import FetchParsed, fetch_parse
-from bot.settings import Settings
+from bot.settings import FeedConfig, Settings
 from bot.store import Store
 from bot.summarize import ArticleFetcher
 
-__all__ = ["Context", "FeedReport", "OutageDetector", "build_context"]
+__all__ = ["Context", "FeedReport", "OutageDetector", "build_context", "fetch_limits"]
 
 log = logging.getLogger("newsbot.poller")
 
@@ -53,6 +53,9 @@ class Context:
     fetch_parse: Callable[..., NotModified | FetchParsed] = fetch_parse
     outage: OutageDetector | None = None         # our own network down: failures don't count
     articles: ArticleFetcher | None = None   # for feeds with fetch_article: true
+
+    def limits_for(self, feed: FeedConfig) -> FetchLimits:
+        return self.limits if feed.trusted else fetch_limits(self.settings, feed)
 
 
 class OutageDetector:
@@ -90,10 +93,21 @@ class OutageDetector:
             return down
 
 
-def build_context(settings: Settings, store: Store) -> Context:
+def fetch_limits(settings: Settings, feed: FeedConfig | None = None) -> FetchLimits:
+    """What `feed` is fetched with (`polling.*`). A feed from Telegram or OPML reaches public
+    addresses only (bot.fetch.guard), or private ones too with `polling.allow_private`; the
+    operator's own feeds (and `feed` None) anything."""
     p = settings.polling
     limits = FetchLimits(connect_timeout=p.connect_timeout, read_timeout=p.read_timeout,
                          total_timeout=p.total_timeout, max_bytes=p.max_bytes)
+    if feed is None or feed.trusted:
+        return limits
+    return replace(limits, reach="private" if p.allow_private else "public")
+
+
+def build_context(settings: Settings, store: Store) -> Context:
+    p = settings.polling
+    limits = fetch_limits(settings)
     matcher = Matcher([Topic(name=t.name, query=t.query, channel=t.channel)
                        for t in settings.topics])
     session = make_session(pool_size=p.workers * 2, engine=p.http_engine)

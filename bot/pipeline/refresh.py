@@ -48,7 +48,8 @@ def refresh_feed(ctx: Context, feed: FeedConfig, now: datetime,
         # After a 301/308 the stored URL is polled; the config still names the old one.
         out = ctx.fetch_parse(state.moved_to or feed.url, etag=state.etag,
                               last_modified=state.last_modified, body_hash=state.body_hash,
-                              limits=ctx.limits, source=feed.name, session=ctx.session,
+                              limits=ctx.limits_for(feed), source=feed.name,
+                              session=ctx.session,
                               # a first poll posts only items newer than `since` (_postable)
                               light_before=since if first_poll and not ctx.settings.backfill
                               else None,
@@ -63,6 +64,10 @@ def refresh_feed(ctx: Context, feed: FeedConfig, now: datetime,
         if parsed.bozo:
             log.warning("feed %s is not well-formed (%s); keeping the %d item(s) the tolerant "
                         "parser recovered", feed.url, parsed.bozo, len(parsed.articles))
+        if parsed.left_out:
+            log.warning("feed %s lists %d items past the first %d; those are left out, to "
+                        "bound memory (a feed lists its newest first)", feed.url,
+                        parsed.left_out, len(parsed.articles))
     except FeedError as exc:
         record_failure(ctx, feed, state, exc, now, report)
         return report

@@ -117,8 +117,9 @@ class MuxCycle:
             self.events.put((feed, True, outcome))
 
         send(url, etag=state.etag if state else None,
-             last_modified=state.last_modified if state else None, limits=self.ctx.limits,
-             session=self.session, engine=self.engine, done=answered)
+             last_modified=state.last_modified if state else None,
+             limits=self.ctx.limits_for(feed), session=self.session, engine=self.engine,
+             done=answered)
 
     def _poll(self, feed: FeedConfig) -> FeedReport:
         return self.poll(self.ctx, feed, self.clock, self.states.get(feed.url))

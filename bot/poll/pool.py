@@ -23,7 +23,7 @@ import signal
 import threading
 import traceback
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -76,11 +76,13 @@ def _serve(conn: Connection, threads: int) -> None:
         while True:
             try:
                 msg = conn.recv()
+                if msg is None:
+                    break
+                task_id, call = msg
+                call["result"] = replace(call["result"], body=conn.recv_bytes())
             except (EOFError, OSError):
                 break
-            if msg is None:
-                break
-            pool.submit(one, *msg)
+            pool.submit(one, task_id, call)
 
 
 class _Worker:
@@ -96,13 +98,19 @@ class _Worker:
         threading.Thread(target=self._read, daemon=True, name="feedpool-reader").start()
 
     def submit(self, task_id: int, call: dict[str, Any]) -> Future[Any]:
+        """The body goes after the pickled call, as raw bytes: pickled with it, a big feed
+        was held twice more on each side of the pipe (the pickle, then the bytes out of it:
+        `python bench/memory.py --feeds 20`)."""
         fut: Future[Any] = Future()
+        result: Fetched = call["result"]
+        call = {**call, "result": replace(result, body=b"")}
         with self.lock:     # one writer on the pipe at a time
             if not self.alive:
                 raise _WorkerDied
             self.pending[task_id] = fut
             try:
                 self.conn.send((task_id, call))
+                self.conn.send_bytes(result.body)
             except OSError:
                 del self.pending[task_id]
                 raise _WorkerDied from None

@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import html
 import logging
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -19,7 +20,7 @@ from bot.admin import Commands
 from bot.config import INTERVAL, ConfigWatcher, needs_restart
 from bot.deliver import Deliverer
 from bot.errors import ConfigError, DeliveryError
-from bot.models import utcnow
+from bot.models import FeedState, utcnow
 from bot.service.ops import OpsServer
 from bot.settings import Settings
 from bot.store import EVERY_CHAT, SharedState, Store, queue_alert
@@ -32,6 +33,13 @@ UPDATES_LEASE = "telegram-updates"
 UPDATES_TTL = timedelta(seconds=30)       # renewed every watch tick (INTERVAL)
 # A reader down this long (network, 5xx) is worth a message; a refused token at once.
 ADMIN_ALERT_AFTER = timedelta(seconds=60)
+
+
+def failing_feeds(settings: Settings, states: Iterable[FeedState]) -> int:
+    """Feeds in the config whose last poll failed: the database may still hold feeds
+    removed from the config while newsbot was stopped (the live removal forgets them)."""
+    configured = {f.url for f in settings.feeds}
+    return sum(1 for s in states if s.error_count and s.url in configured)
 
 
 class Runner(Protocol):
@@ -217,7 +225,7 @@ class ServiceHost:
 
     def _gauges(self) -> None:
         metrics.QUEUE_DEPTH.set(self.store.outbox.pending())
-        metrics.FEEDS_FAILING.set(sum(1 for s in self.store.feed_states() if s.error_count))
+        metrics.FEEDS_FAILING.set(failing_feeds(self.settings, self.store.feed_states()))
 
     async def notify_operator(self, text: str) -> None:
         """Straight through the deliverer, not the outbox: outbox rows belong to stories

@@ -32,12 +32,22 @@ from bot.settings import Settings
 from bot.store import SharedState, Store
 
 log = logging.getLogger("newsbot")
-HOUSEKEEP_EVERY = timedelta(hours=6)
+HOUSEKEEP_MAX = timedelta(hours=6)     # the sweep's cadence: see `housekeep_every`
+HOUSEKEEP_MIN = timedelta(seconds=1)
+HOUSEKEEP_FIRST = timedelta(minutes=1)  # after start, or sooner if the cadence is shorter
 ONCE_MAX_WAIT = timedelta(seconds=60)   # --once waits this long for retries that are due soon
 # SIGTERM: a send still waiting for Telegram's answer (up to delivery.send_timeout) is cut
 # off after this long, counted as unanswered, so the process exits cleanly within 10 s.
 SEND_GRACE = 4.0
 PARSE_POOL_MIN_FEEDS = 20   # fewer feeds: parsing inline costs less than starting processes
+
+
+def housekeep_every(retention: timedelta) -> timedelta:
+    """How often `newsbot run` sweeps: a tenth of `retention`, from 1 s to 6 h. A story then
+    lives at most 1.1 × retention (or retention + 6 h), so what a long-lived process keeps
+    is bounded by retention, however short it is set: with one fixed 6-hour sweep, a 2-minute
+    retention kept every story for 6 hours."""
+    return min(HOUSEKEEP_MAX, max(HOUSEKEEP_MIN, retention / 10))
 
 
 def make_deliverer(settings: Settings, out: TextIO | None = None) -> Deliverer:
@@ -155,9 +165,7 @@ class Service:
                             feed.url)
             else:
                 self._schedule(feed.url, max(now, state.next_poll_at or now))
-        # Housekeeping: soon after start, then every HOUSEKEEP_EVERY.
-        scheduler.add_job(self.housekeep, "interval", seconds=HOUSEKEEP_EVERY.total_seconds(),
-                               next_run_time=now + timedelta(minutes=1), id="housekeep")
+        self._schedule_housekeeping(self.settings.retention, now)
         scheduler.start()
         await self._start_deliverer()
         self.host = ServiceHost(self)      # admin commands, config reload, /healthz
@@ -197,26 +205,33 @@ class Service:
     # -- what the host (admin commands, config reload) asks of the service -------------
     async def apply_settings(self, settings: Settings) -> None:
         """Make a new config live: rebuild the pipeline Context (matcher, limits), create
-        and schedule new feeds, unschedule removed ones. Delivery pacing, logging and
-        health_port keep their start-up values until a restart."""
+        and schedule new feeds (at once), unschedule removed ones and forget their state
+        (`Store.forget_feeds`: added again, a feed starts afresh). Delivery pacing, logging
+        and health_port keep their start-up values until a restart."""
         old = self.settings
         now = utcnow()
+        old_urls, new_urls = {f.url for f in old.feeds}, {f.url for f in settings.feeds}
+        removed, added = old_urls - new_urls, sorted(new_urls - old_urls)
+        if self.scheduler is not None:
+            for url in removed:
+                with contextlib.suppress(JobLookupError):
+                    self.scheduler.remove_job(url)
         await asyncio.to_thread(self.store.ensure_feeds, (f.url for f in settings.feeds), now)
         ctx = build_context(settings, self.store)
         if self.parse_pool is not None:     # keep the running parse processes
             ctx = dataclasses.replace(ctx, fetch_parse=self.parse_pool)
         self.ctx, self.settings = ctx, settings
-        old_urls, new_urls = {f.url for f in old.feeds}, {f.url for f in settings.feeds}
+        # Once no new poll can start for them (`_poll_job` reads the settings).
+        await asyncio.to_thread(self.store.forget_feeds, removed)
         if self.scheduler is not None:
-            for url in old_urls - new_urls:
-                with contextlib.suppress(JobLookupError):
-                    self.scheduler.remove_job(url)
-            for url in sorted(new_urls - old_urls):
+            for url in added:
                 state = await asyncio.to_thread(self.store.feed_state, url)
                 if not state.gone:
-                    self._schedule(url, max(now, state.next_poll_at or now))
+                    self._schedule(url, now)
+        if settings.retention != old.retention:
+            self._schedule_housekeeping(settings.retention, now)
         log.info("config applied: %d feeds (+%d, -%d), %d topics", len(settings.feeds),
-                 len(new_urls - old_urls), len(old_urls - new_urls), len(settings.topics))
+                 len(added), len(removed), len(settings.topics))
 
     def hold_sending(self, held: bool) -> None:
         """/pause cuts a drain in progress short (the message in flight still goes);
@@ -227,6 +242,16 @@ class Service:
         """Wake the send loop now (thread-safe); a no-op before `run_forever` starts it."""
         if self.loop is not None and self.wake is not None:
             self.loop.call_soon_threadsafe(self.wake.set)
+
+    def _schedule_housekeeping(self, retention: timedelta, now: datetime) -> None:
+        """The retention sweep: soon after start, then every `housekeep_every(retention)`;
+        rescheduled when a reload changes `retention`."""
+        if self.scheduler is None:
+            return
+        every = housekeep_every(retention)
+        self.scheduler.add_job(self.housekeep, "interval", seconds=every.total_seconds(),
+                               next_run_time=now + min(every, HOUSEKEEP_FIRST),
+                               id="housekeep", replace_existing=True)
 
     def _schedule(self, url: str, when: datetime) -> None:
         if self.scheduler is None:

@@ -7,12 +7,12 @@ and its outbox rows: a crash leaves all or none.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.errors import StoreError
@@ -62,6 +62,17 @@ class Store:
                 conn.execute(upsert_ignore(conn, feeds).values(
                     url=url, created_at=now, error_count=0, alerted=False, gone=False,
                     poll_count=0))
+
+    def forget_feeds(self, urls: Collection[str]) -> int:
+        """Forget feeds removed from the config: their state (errors, next poll, validators,
+        a moved URL, gone) and their items go, so a feed added again starts afresh, like a
+        new one: polled at once, and its first poll posts nothing it already listed.
+        Stories and posts stay (an "Also:" line naming it is no longer added). Returns how
+        many feeds were forgotten."""
+        if not urls:
+            return 0
+        with self.engine.begin() as conn:     # its articles go with it (ON DELETE CASCADE)
+            return int(conn.execute(delete(feeds).where(feeds.c.url.in_(list(urls)))).rowcount)
 
     def feed_state(self, url: str) -> FeedState:
         with self.reader.connect() as conn:

@@ -18,20 +18,24 @@ from tests.running import start_newsbot, wait_for
 
 ADMIN, STRANGER = 111, 999
 CHANNEL = "@admin_e2e"
-NOW = datetime.now(UTC)
 
 
-def write_config(tmp: Path, feed_url: str) -> Path:
+def write_config(tmp: Path, feed_url: str, *, allow_private: bool = True,
+                 more_feeds: str = "") -> Path:
+    """`allow_private`: feeds added through /addfeed may reach the feed server on loopback
+    (polling.allow_private, on purpose); without it, public addresses only."""
     path = tmp / "newsbot.yaml"
+    polling = "polling: {allow_private: true}   # /addfeed may add loopback feeds\n" \
+        if allow_private else ""
     path.write_text(f"""# Operator's header comment: must survive every edit.
 channel: "{CHANNEL}"
 admins: [{ADMIN}]            # who may run /commands
 defaults: {{every: 10m}}
-
+{polling}
 feeds:
   - url: {feed_url}   # the world desk
     name: World
-
+{more_feeds}
 topics:
   # summits: leaders meeting
   summits:
@@ -43,7 +47,8 @@ topics:
 def fresh(n: int, title: str) -> Item:
     """Published just after now: a new feed's first poll posts it (no-flood rule)."""
     return Item(guid=f"id-{n}", title=title, description=f"<p>{title}.</p>",
-                published=NOW + timedelta(minutes=n), link=f"https://news.example/{n}")
+                published=datetime.now(UTC) + timedelta(minutes=n),
+                link=f"https://news.example/{n}")
 
 
 def ask(api, text: str, *, user: int = ADMIN, expect: str) -> str:
@@ -91,7 +96,7 @@ def test_watch_and_addfeed_are_written_back_and_take_effect_at_once(
     assert "# Operator's header comment: must survive every edit." in text
     assert "# the world desk" in text and "# summits: leaders meeting" in text
     assert "  volcanoes:\n    query: volcano OR eruption\n" in text
-    assert f"  - url: {url}\n    every: 15m\n" in text
+    assert f"  - url: {url}\n    every: 15m\n    origin: telegram\n" in text
 
     ask(telegram_api, "/unwatch volcanoes", expect="removed")
     ask(telegram_api, f"/rmfeed {url}", expect="removed")
@@ -151,11 +156,11 @@ def test_edits_keep_comments_quotes_and_indentation(tmp_path: Path) -> None:
     original = config.read_text()
     editor = ConfigEditor(config, env={})
     editor.set_topic("volcanoes", 'volcano OR "lava flow"')
-    editor.add_feeds([("https://feeds.example/geo.xml", "Geo", "1h")])
+    editor.add_feeds([("https://feeds.example/geo.xml", "Geo", "1h")], origin="telegram")
     text = config.read_text()
     assert text.startswith(original.split("\ntopics:")[0].replace(
         "    name: World\n", "    name: World\n  - url: https://feeds.example/geo.xml\n"
-        "    name: Geo\n    every: 1h\n"))
+        "    name: Geo\n    every: 1h\n    origin: telegram\n"))
     editor.remove_topic("volcanoes")
     editor.remove_feed("https://feeds.example/geo.xml")
     assert config.read_text() == original
@@ -183,6 +188,6 @@ def test_a_refused_edit_leaves_the_file_byte_for_byte(tmp_path: Path) -> None:
     assert err.value.line is not None
     with pytest.raises(ConfigError, match="already in the config"):
         ConfigEditor(config, env={}).add_feeds([("https://feeds.example/world.xml/", None,
-                                                 None)])
+                                                 None)], origin="telegram")
     assert config.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["newsbot.yaml"]   # no temp file left

@@ -9,6 +9,7 @@ import pytest
 
 from bot.config import load, needs_restart
 from bot.errors import ConfigError
+from bot.pipeline import fetch_limits
 from tests.conftest import ROOT
 
 BASE = """channel: "@world_watch"
@@ -59,6 +60,13 @@ def test_the_shipped_demo_config_loads() -> None:
      "at least dedupe.window (72h)"),
     ("admins: [123456789]", "admins: [123456789]\nretention: forever", 3, "retention",
      "duration such as"),
+    # A feed from Telegram or OPML names no local file (bot.fetch.guard).
+    ("    name: Example", "    name: Example\n    origin: opml\n  - url: /etc/passwd\n"
+     "    origin: telegram", 8, "feeds[1].url", "must be an http(s) URL"),
+    ("    name: Example", "    name: Example\n    origin: me", 7, "feeds[0].origin",
+     "expected one of config, telegram, opml"),
+    ("admins: [123456789]", "admins: [123456789]\npolling: {allow_private: yes}", 3,
+     "polling.allow_private", "expected true or false"),
 ])
 def test_a_bad_edit_names_file_line_and_key(tmp_path: Path, replace: str, with_: str,
                                             line: int, key: str, says: str) -> None:
@@ -135,3 +143,20 @@ def test_a_live_edit_names_what_needs_a_restart(tmp_path: Path, before: str, aft
     running = load(write(tmp_path, BASE + before + "\n"), env={})
     edited = load(write(tmp_path, BASE + after + "\n"), env={})
     assert needs_restart(running, edited) == pending
+
+
+@pytest.mark.parametrize(("origin", "allow_private", "reach"), [
+    ("", "", "any"),                                    # written by hand: anything
+    ("    origin: config\n", "", "any"),
+    ("    origin: telegram\n", "", "public"),             # /addfeed
+    ("    origin: opml\n", "", "public"),                 # newsbot opml import
+    ("    origin: opml\n", "polling: {allow_private: true}\n", "private"),
+])
+def test_a_feeds_origin_decides_which_addresses_it_may_reach(tmp_path: Path, origin: str,
+                                                            allow_private: str,
+                                                            reach: str) -> None:
+    text = BASE.replace("    name: Example\n", "    name: Example\n" + origin) + allow_private
+    settings = load(write(tmp_path, text), env={})
+    (feed,) = settings.feeds
+    assert feed.trusted == (reach == "any")
+    assert fetch_limits(settings, feed).reach == reach

@@ -86,3 +86,24 @@ def test_not_opml_or_not_xml_is_refused_with_its_line() -> None:
     with pytest.raises(ConfigError, match="not valid XML") as err:
         opml.read_opml(b"<opml>\n<body>\n</opml>")
     assert err.value.line == 3
+
+
+def test_import_takes_http_feeds_only_and_marks_them_from_opml(config: Path,
+                                                               tmp_path: Path) -> None:
+    # An untrusted list: local files (the token is in /proc/self/environ) are never imported,
+    # and what is imported may reach public addresses only, after a reload too.
+    (tmp_path / "evil.opml").write_bytes(b"""<?xml version="1.0"?><opml version="2.0"><body>
+      <outline type="rss" text="Env" xmlUrl="file:///proc/self/environ"/>
+      <outline type="rss" text="Passwd" xmlUrl="file:///etc/passwd"/>
+      <outline type="rss" text="Path" xmlUrl="/etc/shadow"/>
+      <outline type="rss" text="Gopher" xmlUrl="gopher://127.0.0.1:5432/"/>
+      <outline type="rss" text="News" xmlUrl="https://news.example/rss"/>
+    </body></opml>""")
+    result = newsbot("opml", "import", str(tmp_path / "evil.opml"), config=config)
+    assert result.returncode == 0, result.stderr
+    text = config.read_text()
+    assert "file://" not in text and "/etc/" not in text and "gopher" not in text
+    assert "  - url: https://news.example/rss\n    name: News\n    origin: opml\n" in text
+    feeds = {f.url: f for f in load(config, env={}).feeds}
+    assert feeds["https://news.example/rss"].origin == "opml"
+    assert feeds["https://feeds.example/a.xml"].trusted

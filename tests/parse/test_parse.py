@@ -25,6 +25,17 @@ def load(name: str, headers: dict[str, str] | None = None, url: str = URL):
     return parse((FEEDS / name).read_bytes(), RSS_TYPE if headers is None else headers, url)
 
 
+@pytest.fixture(params=[True, False], ids=["feedparser-rs", "feedparser"])
+def fast(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> bool:
+    """A test taking it runs on both parser paths: feedparser-rs first, and feedparser
+    alone (True: feedparser-rs may read the feed)."""
+    if request.param and bot.parse.feed.feedparser_rs is None:
+        pytest.skip("feedparser-rs has no wheel for this platform")
+    if not request.param:
+        monkeypatch.setattr(bot.parse.feed, "feedparser_rs", None)
+    return bool(request.param)
+
+
 # --- normal feeds --------------------------------------------------------------------------
 
 def test_rss_fields_are_normalised_in_feed_order():
@@ -153,12 +164,7 @@ def test_malformed_feed_is_read_by_feedparser_which_recovers_entries():
     assert len(load("malformed.xml").articles) == 2
 
 
-@pytest.mark.parametrize("fast", [True, False], ids=["feedparser-rs", "feedparser"])
-def test_windows_1252_punctuation_mislabelled_as_latin1_is_repaired(fast, monkeypatch):
-    if fast and bot.parse.feed.feedparser_rs is None:
-        pytest.skip("feedparser-rs has no wheel for this platform")
-    if not fast:
-        monkeypatch.setattr(bot.parse.feed, "feedparser_rs", None)
+def test_windows_1252_punctuation_mislabelled_as_latin1_is_repaired(fast):
     body = (b'<?xml version="1.0" encoding="iso-8859-1"?><rss version="2.0"><channel>'
             b"<title>Bob\x92s news</title><item><title>Don\x92t panic \x96 yet</title>"
             b'<link>https://t.example/1</link><guid isPermaLink="false">1</guid>'
@@ -177,7 +183,6 @@ _RSS = (b'<rss version="2.0"><channel><title>F</title><item><guid isPermaLink="f
         b"<title>%s</title></item></channel></rss>")
 
 
-@pytest.mark.parametrize("fast", [True, False], ids=["feedparser-rs", "feedparser"])
 @pytest.mark.parametrize(("template", "title", "expected"), [
     (_ATOM03, b"safe<script type='text/javascript'>location.href='x';</script> title",
      "safe title"),
@@ -185,12 +190,7 @@ _RSS = (b'<rss version="2.0"><channel><title>F</title><item><guid isPermaLink="f
     (_RSS, b"Safe &lt;script&gt;alert(1)&lt;/script&gt; headline", "Safe headline"),
     (_RSS, b"Fish &amp;amp; chips &lt;b&gt;now&lt;/b&gt;", "Fish & chips now"),
 ], ids=["xhtml-script", "xhtml-style", "escaped-script", "double-escaped-entity"])
-def test_script_and_style_content_never_reaches_a_title(template, title, expected, fast,
-                                                          monkeypatch):
-    if fast and bot.parse.feed.feedparser_rs is None:
-        pytest.skip("feedparser-rs has no wheel for this platform")
-    if not fast:
-        monkeypatch.setattr(bot.parse.feed, "feedparser_rs", None)
+def test_script_and_style_content_never_reaches_a_title(template, title, expected, fast):
     (article,) = parse(template % title, {"content-type": "application/xml"}, URL).articles
     assert article.title == expected
 
@@ -220,6 +220,39 @@ def test_malformed_xml_sets_bozo_and_still_yields_entries():
 def test_wrong_declared_encoding_still_decodes(headers):
     feed = load("latin1_declared_utf8.xml", headers=headers)
     assert feed.title == "Café news" and feed.articles[0].title == "Crème brûlée wins"
+
+
+# One invalid byte in one item of a UTF-8 feed: that item gets U+FFFD, the others keep their
+# accents (feedparser alone decoded the whole document as ISO-8859-2 here: "ZĂźrich cafĂŠ").
+_ONE_BAD_BYTE = ('<rss version="2.0"><channel><title>Caf\u00e9 desk</title>'
+                 '<item><title>Z\u00fcrich caf\u00e9 \u2014 \u0141\u00f3d\u017a</title>'
+                 '<guid>1</guid></item>'
+                 '<item><title>Bad \udcff byte</title><guid>2</guid></item></channel></rss>'
+                 ).encode("utf-8", "surrogateescape")
+_DECLARED = b'<?xml version="1.0" encoding="utf-8"?>'
+
+
+@pytest.mark.parametrize(("body", "headers", "titles"), [
+    (_DECLARED + _ONE_BAD_BYTE, RSS_TYPE, ["Zürich café — Łódź", "Bad \ufffd byte"]),
+    (_ONE_BAD_BYTE, {}, ["Zürich café — Łódź", "Bad \ufffd byte"]),       # XML's default
+    (_ONE_BAD_BYTE, {"content-type": "text/xml"}, ["Zürich café — Łódź", "Bad \ufffd byte"]),
+    (_DECLARED + _ONE_BAD_BYTE.replace(b"\xff", b"\xc3\xbf"), RSS_TYPE,
+     ["Zürich café — Łódź", "Bad ÿ byte"]),                               # valid: as it came
+    # No valid multi-byte character: a legacy document mislabelled UTF-8, read as one.
+    (_DECLARED + "<rss version='2.0'><channel><title>Café</title><item><title>Crème"
+     "</title><guid>1</guid></item></channel></rss>".encode("latin-1"), RSS_TYPE, ["Crème"]),
+], ids=["declared", "undeclared", "text/xml", "valid", "latin-1-mislabelled"])
+def test_a_bad_byte_in_a_utf8_feed_spoils_only_itself(body, headers, titles, fast):
+    feed = parse(body, headers, URL)
+    assert [a.title for a in feed.articles] == titles
+    if b"\xff" in body:
+        assert feed.bozo == ("1 invalid UTF-8 byte sequence(s) replaced with U+FFFD; the rest "
+                             "of the feed reads as UTF-8")
+
+
+def test_a_valid_utf8_body_reaches_the_parser_without_a_copy():
+    body = _DECLARED + _ONE_BAD_BYTE.replace(b"\xff", b"\xc3\xbf")
+    assert bot.parse.feed._defuse(body, dict(RSS_TYPE))[0] is body
 
 
 def test_utf16_feed_with_bom_parses():

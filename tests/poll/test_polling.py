@@ -65,13 +65,13 @@ HOSTILE_XML = {
 }
 
 
-def write_config(tmp: Path, urls: list[str], extra: str = "") -> Path:
+def write_config(tmp: Path, urls: list[str], extra: str = "", polling: str = "") -> Path:
     feeds = "\n".join(f"  - url: {u}\n    name: Feed {i}" for i, u in enumerate(urls))
     path = tmp / "newsbot.yaml"
     path.write_text(f"""channel: "@watch"
 defaults: {{every: 10m}}
 polling: {{total_timeout: 2, read_timeout: 1, connect_timeout: 1, max_bytes: 1MB,
-          http_engine: {ENGINE["name"]}}}
+          http_engine: {ENGINE["name"]}{polling}}}
 feeds:
 {feeds}
 topics:
@@ -81,8 +81,9 @@ topics:
     return path
 
 
-def setup(tmp: Path, urls: list[str], extra: str = "") -> tuple[Settings, Context]:
-    settings = load(write_config(tmp, urls, extra),
+def setup(tmp: Path, urls: list[str], extra: str = "",
+          polling: str = "") -> tuple[Settings, Context]:
+    settings = load(write_config(tmp, urls, extra, polling),
                     env={"DATABASE_URL": f"sqlite:///{tmp / 'db.sqlite'}"})
     store = Store(settings.database_url.reveal())
     store.migrate()
@@ -394,3 +395,21 @@ def test_a_feed_with_more_history_than_the_known_key_read_still_finds_its_new_it
     feed_server.set_feed("/history.xml", rss([*quiet, story(99)]))
     report = poll(settings, ctx)[url]
     assert (report.items, report.new, report.queued) == (31, 1, 1)   # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("allow_private", [False, True], ids=["public-only", "allow-private"])
+def test_a_feed_from_telegram_reaches_loopback_only_when_allowed(
+        feed_server: FeedServer, tmp_path: Path, allow_private: bool) -> None:
+    good = feed_server.set_feed("/good.xml", good_feed(1))
+    inside = feed_server.set_feed("/inside.xml", good_feed(2))
+    settings, ctx = setup(tmp_path, [good, f"{inside}\n    origin: telegram"], "backfill: 10",
+                          polling=", allow_private: true" if allow_private else "")
+    reports = poll(settings, ctx)
+    assert reports[good].outcome == "ok" and reports[good].queued == 3  # type: ignore[attr-defined]
+    report = reports[inside]
+    if allow_private:
+        assert report.outcome == "ok" and report.queued == 3  # type: ignore[attr-defined]
+    else:       # refused before any connection; the operator reads why
+        assert report.outcome == "error"  # type: ignore[attr-defined]
+        assert "127.0.0.1 is a loopback address" in report.error  # type: ignore[attr-defined]
+        assert feed_server.requests_for("/inside.xml") == []

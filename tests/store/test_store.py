@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from bot.store import ArticleRecord, NewStory, OutboxItem, Store
 from bot.store.migrations import LATEST
-from bot.store.schema import schema_version
+from bot.store.schema import schema_version, stories
 from tests.conftest import migrated_store
 from tests.outbox_helpers import record_article
 
@@ -158,3 +158,28 @@ def test_simultaneous_reports_of_one_story_open_it_once(store: Store) -> None:
     assert sum(1 for r in results if r and r[2]) == 1
     assert len({r[0] for r in results if r}) == 1
 
+
+
+def test_a_forgotten_feed_loses_its_state_and_items_but_not_its_stories(db_url: str) -> None:
+    other = "https://other.example/feed.xml"
+    store = next(migrated_store(db_url, [FEED, other], NOW))
+    try:
+        store.update_feed(FEED, error_count=4, last_error="HTTP 500",
+                          next_poll_at=NOW + timedelta(minutes=13), poll_count=7)
+        story_id = record_article(store, FEED, article("a"), NOW, new_story=story(),
+                                  outbox=[post()])
+        store.record_seen(FEED, [article("b")], NOW)
+        store.record_seen(other, [article("c")], NOW)
+        assert store.forget_feeds([FEED]) == 1
+        assert FEED not in {s.url for s in store.feed_states()}
+        assert store.feed_state(FEED).error_count == 0
+        store.ensure_feeds([FEED], NOW)             # added again: a new feed
+        fresh = store.feed_state(FEED)
+        assert (fresh.poll_count, fresh.next_poll_at, fresh.last_error) == (0, None, None)
+        assert store.unseen_keys(FEED, ["a", "b"]) == {"a", "b"}     # its items went too
+        assert store.unseen_keys(other, ["c"]) == set()               # not another's
+        with store.engine.connect() as conn:
+            assert conn.execute(select(stories.c.id)).scalars().all() == [story_id]
+        assert store.forget_feeds([]) == 0
+    finally:
+        store.close()

@@ -1,0 +1,13 @@
+"""The semantic stage: a multilingual sentence encoder whose weights ship inside a package
+(`load_semantic()`), an item's vector (`Semantic.item_vector`, `LazyVector`), what a topic's
+example sentences mean (`Semantic.scorer`), vectors as bytes and the nearest stored ones.
+Only this package imports the encoder."""
+
+from bot.semantic.codec import NEAREST, nearest, pack, unpack
+from bot.semantic.encoder import MAX_CHARS
+from bot.semantic.load import MODELS, load_semantic
+from bot.semantic.signal import LazyVector, Semantic, item_text
+from bot.semantic.types import Encoder, Vector
+
+__all__ = ["MAX_CHARS", "MODELS", "NEAREST", "Encoder", "LazyVector", "Semantic", "Vector",
+           "item_text", "load_semantic", "nearest", "pack", "unpack"]

@@ -1,0 +1,52 @@
+"""Everyday news in several languages: the negatives every topic's meaning is learnt against,
+so that a topic with three examples and no counter-examples still has a boundary. Written
+for this purpose, about subjects no shipped topic covers; none is from the dev data."""
+
+from __future__ import annotations
+
+__all__ = ["BACKGROUND"]
+
+BACKGROUND: tuple[str, ...] = (
+    "The home side scored twice in the second half to win the cup final.",
+    "Heavy rain is expected across the north of the country this weekend.",
+    "Police arrested two men after a robbery at a jewellery shop.",
+    "The company's shares rose 5 percent after it reported record profits.",
+    "Scientists discovered a new species of frog in the rainforest.",
+    "Hospitals are preparing for a rise in flu cases this winter.",
+    "The film won the top prize at the festival on Saturday night.",
+    "The city council voted to build a new bus station downtown.",
+    "Voters go to the polls on Sunday to elect a new parliament.",
+    "A train derailed near the border, injuring dozens of passengers.",
+    "The tech giant unveiled a new smartphone with a folding screen.",
+    "The museum reopened after a two-year renovation.",
+    "The central bank kept interest rates unchanged.",
+    "Firefighters battled a wildfire that destroyed hundreds of homes.",
+    "The singer announced a world tour starting in spring.",
+    "Unemployment fell to its lowest level in a decade.",
+    "The minister resigned after a scandal over expenses.",
+    "An earthquake of magnitude 6.1 struck off the coast.",
+    "Teachers went on strike over pay and working conditions.",
+    "The airline cancelled hundreds of flights because of the storm.",
+    "Oil prices climbed after producers agreed to cut output.",
+    "The court sentenced the former mayor to five years in prison.",
+    "Researchers say the new vaccine is highly effective.",
+    "The parliament passed a law raising the minimum wage.",
+    "El equipo local ganó el partido con un gol en el último minuto.",
+    "Las lluvias torrenciales provocaron inundaciones en varias ciudades.",
+    "La police a interpellé un suspect après l'incendie de l'entrepôt.",
+    "Le gouvernement présente son budget pour l'année prochaine.",
+    "Die Inflation ist im vergangenen Monat leicht gesunken.",
+    "Der Verein verpflichtet einen neuen Trainer.",
+    "A seleção venceu o campeonato depois de uma final emocionante.",
+    "O Banco Central manteve a taxa de juros.",
+    "Il maltempo ha causato danni in diverse regioni del nord.",
+    "В Москве открылась новая станция метро.",
+    "Цены на бензин выросли за последний месяц.",
+    "东京股市周一收盘上涨。",
+    "台风预计将于周末登陆沿海地区。",
+    "大雨の影響で新幹線が運転を見合わせている。",
+    "폭설로 항공편 수십 편이 결항됐다.",
+    "أعلنت وزارة الصحة عن ارتفاع عدد الإصابات بالإنفلونزا.",
+    "फिल्म ने पहले सप्ताह में रिकॉर्ड कमाई की।",
+    "Seçimlerde iktidar partisi oyların yüzde kırkını aldı.",
+)

@@ -74,11 +74,22 @@ class NotModified:
 
 @dataclass(frozen=True)
 class Match:
-    """Why an article matched a topic: the topic and the surface terms found."""
+    """Why an article matched a topic: the topic, the surface terms its query found, and
+    the topic's meaning score when the semantic signal weighed in."""
 
     topic: str
     terms: tuple[str, ...]
     channel: str | None = None      # topic-level destination override
+    score: float | None = None      # 0..1: how much the item reads like the topic's examples
+    query: bool = True              # the topic's query matched (else the meaning alone did)
+
+    @property
+    def why(self) -> str:
+        """"terms", "meaning 0.82" or "terms, meaning 0.82": which signal fired."""
+        parts = ["terms"] if self.query else []
+        if self.score is not None:
+            parts.append(f"meaning {self.score:.2f}")
+        return ", ".join(parts)
 
 
 @dataclass(frozen=True)

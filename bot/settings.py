@@ -111,12 +111,40 @@ class FeedConfig:
         return self.origin == "config"
 
 
+# A topic's meaning decides with its query (bench/fit_meaning.py fits both on the labelled dev
+# items, cross-validated by storyline; docs/semantic.md): the meaning alone matches from
+# MIN_SCORE, and a query match stands unless the meaning scores it below VETO_BELOW.
+MIN_SCORE = 0.60
+VETO_BELOW = 0.40
+
+
+@dataclass(frozen=True)
+class Meaning:
+    """What a topic is about, in sentences: a description, examples, counter-examples."""
+
+    description: str
+    examples: tuple[str, ...]
+    counter_examples: tuple[str, ...] = ()
+    min_score: float = MIN_SCORE
+    veto_below: float = VETO_BELOW
+
+    @property
+    def positives(self) -> tuple[str, ...]:
+        return (self.description, *self.examples) if self.description else self.examples
+
+    @property
+    def sentences(self) -> tuple[str, ...]:
+        return (*self.positives, *self.counter_examples)
+
+
 @dataclass(frozen=True)
 class TopicConfig:
     name: str
     source: str                         # query source (the terms/exclude sugar is expanded)
     query: Any = field(repr=False)      # bot.match.query.Query, compiled once at load
     channel: str | None = None
+    exclude: Any = field(default=None, repr=False)   # Query of `exclude:`: final for all signals
+    meaning: Meaning | None = None
 
 
 @dataclass(frozen=True)
@@ -177,6 +205,7 @@ class Settings:
     log_json: bool = False
     log_level: str = "INFO"
     retention: timedelta = timedelta(days=30)   # see bot.retention
+    semantic_model: str = "auto"        # "off": topics by query, stories by keys and text
 
     def feed(self, url: str) -> FeedConfig | None:
         return next((f for f in self.feeds if f.url == url), None)

@@ -18,7 +18,7 @@ from typing import Protocol
 from bot.config import ConfigEditor, Edited, duration, web_url
 from bot.errors import ConfigError, ConfigUnwritable, FeedError, QueryError
 from bot.models import FeedState, NotModified, utcnow
-from bot.pipeline import dry_run, fetch_limits, fetch_parse
+from bot.pipeline import dry_run, fetch_limits, fetch_parse, meaning_line
 from bot.settings import FeedConfig, Settings
 from bot.store import SharedState, Store
 
@@ -197,7 +197,8 @@ class Commands:
     async def test(self, args: str, who: str) -> str:
         """A dry run over the stored recent articles, with bot.dryrun (`newsbot match`)."""
         if not args:
-            return "Usage: /test QUERY, e.g. /test summit AND (Putin OR Xi)"
+            return ("Usage: /test QUERY or /test TOPIC, e.g. /test summit AND (Putin OR Xi), "
+                    "or /test summits (the topic as it decides: query, meaning, exclusions)")
         window = self.settings.dedupe_window
         try:
             looked_at, hits = await asyncio.to_thread(
@@ -208,8 +209,10 @@ class Commands:
         lines = [f"{len(hits)} of {looked_at} articles seen in the last {_span(window)} "
                  "match (newest first)."]
         for hit in list(reversed(hits))[:DRY_RUN_SHOWN]:
+            why = ", ".join(hit.terms) if hit.terms else hit.why
+            meaning = f" ({meaning_line(hit)})" if hit.scores else ""
             lines.append(f"• {_clip(hit.title or '(untitled)', 120)} — {hit.source} "
-                         f"[{', '.join(hit.terms)}]")
+                         f"[{why}]{meaning}")
         if len(hits) > DRY_RUN_SHOWN:
             lines.append(f"… and {len(hits) - DRY_RUN_SHOWN} more")
         return "\n".join(lines)

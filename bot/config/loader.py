@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import bot.config.values as v
+from bot.config.meaning import semantic_model
 from bot.config.queries import Queries
 from bot.config.source import Ctx, did_you_mean, item_line, key_line, read_yaml
 from bot.errors import ConfigError
@@ -33,7 +34,7 @@ T = TypeVar("T")
 
 TOP_KEYS = {"channel", "admins", "operator_chat", "defaults", "feeds", "topics", "lists",
             "include", "backfill", "dedupe", "polling", "delivery", "health_port", "log",
-            "retention"}
+            "retention", "semantic"}
 FEED_KEYS = {"url", "name", "every", "fetch_article", "channel", "origin"}
 POLLING = {"workers": v.bounded(256), "per_host": v.bounded(64), "jitter": v.fraction,
            "min_interval": v.duration, "max_interval": v.duration, "backoff_max": v.duration,
@@ -127,6 +128,7 @@ def load(path: str | os.PathLike[str] | None = None,
         health_port=ctx.value(doc, "health_port", v.port, None),
         log_json=ctx.value(log, "json", v.boolean, False, "log.json"),
         log_level=ctx.value(log, "level", v.log_level, "INFO", "log.level"),
+        semantic_model=semantic_model(ctx, doc),
     )
 
 

@@ -12,12 +12,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import bot.config.values as v
+from bot.config.meaning import meaning
 from bot.config.source import Ctx, did_you_mean, item_line, key_line
 from bot.errors import ConfigError, QueryError
 from bot.match import compile_query, terms_query
 from bot.settings import TopicConfig
 
-TOPIC_KEYS = {"terms", "exclude", "query", "channel"}
+TOPIC_KEYS = {"terms", "exclude", "query", "channel", "meaning"}
 _LIST_NAME = re.compile(r"[\w-]+")                       # what `@name` accepts (bot.match)
 _LIST_KEY = re.compile(r"lists\.([\w-]+)(?:\[(\d+)\])?")  # QueryError keys from bot.match
 
@@ -68,22 +69,29 @@ class Queries:
         terms = ctx.value(node, "terms", v.string_list, (), f"{key}.terms")
         exclude = ctx.value(node, "exclude", v.string_list, (), f"{key}.exclude")
         query = ctx.value(node, "query", v.query, "", f"{key}.query").strip()
-        if query and (terms or exclude):
-            raise ctx.error(key, "give either query: or terms:/exclude:, not both", line)
+        if query and terms:
+            raise ctx.error(key, "give either query: or terms:, not both", line)
         if not query and not terms:
             raise ctx.error(key, "empty topic: give terms: [...] or query: '...'", line)
         source = query or terms_query(terms, exclude)
-        field_name = "query" if query else "terms"
+        compiled = self._compile(ctx, node, key, "query" if query else "terms", source)
+        # Exclusions are final for every signal, the meaning's too (bot.match.matcher).
+        vetoes = (self._compile(ctx, node, key, "exclude", terms_query(exclude, ()))
+                  if exclude else None)
+        return TopicConfig(name=name, source=source, query=compiled,
+                           channel=ctx.value(node, "channel", v.channel, None, f"{key}.channel"),
+                           exclude=vetoes, meaning=meaning(ctx, node, key))
+
+    def _compile(self, ctx: Ctx, node: Any, key: str, field_name: str, source: str) -> Any:
+        """`source` compiled; an error names `key.field_name` at that field's line."""
         qkey = f"{key}.{field_name}"
         try:
-            compiled = compile_query(source, lists=self.lists, key=qkey)
+            return compile_query(source, lists=self.lists, key=qkey)
         except QueryError as exc:
             if exc.key.startswith("lists."):
                 raise self._list_error(exc, qkey) from None
             raise ConfigError(self._reason(exc), file=ctx.file,
                               line=key_line(node, field_name), key=qkey) from None
-        return TopicConfig(name=name, source=source, query=compiled,
-                           channel=ctx.value(node, "channel", v.channel, None, f"{key}.channel"))
 
     def _list_error(self, exc: QueryError, used_by: str | None) -> ConfigError:
         """A QueryError inside a list, at the list entry's own file and line."""

@@ -7,7 +7,7 @@ Python strings hold code points, so it can never split a surrogate pair.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 
 from bot.format.markup import (
@@ -93,16 +93,21 @@ def _shrink(text: str, over: int) -> str:
 def render_post(*, title: str, source: str, link: str | None, summary: str,
                 published: datetime | None, topics: Sequence[str], terms: Sequence[str] = (),
                 also: Sequence[tuple[str, str]] = (), now: datetime | None = None,
-                max_len: int = MAX_MESSAGE) -> str:
+                meaning: Mapping[str, float] | None = None, max_len: int = MAX_MESSAGE) -> str:
     """One story as Telegram HTML, at most `max_len` UTF-16 units of visible text.
 
     Layout: bold title / "source · time" / summary (matched terms bold) / "Read more" link /
-    "Also: A · B" / hashtags. Over the limit, the summary is shortened first (to nothing if
-    need be), then the title down to _MIN_TITLE units; only for tiny limits are "Also",
-    hashtags and time dropped, then the title and the source shortened further.
+    "Also: A · B" / hashtags, a topic matched by its meaning alone (`meaning`: topic ->
+    score) followed by "(meaning 0.82)": why it matched, when no term says it. Over the
+    limit, the summary is shortened first (to nothing if need be), then the title down to
+    _MIN_TITLE units; only for tiny limits are "Also", hashtags and time dropped, then the
+    title and the source shortened further.
     """
     title, source, summary = (" ".join(s.split()) for s in (title, source, summary))
-    tags = list(dict.fromkeys(t for t in map(hashtag, topics) if t))
+    scores = meaning or {}
+    tags = list(dict.fromkeys(
+        tag + (f" (meaning {scores[t]:.2f})" if t in scores else "")
+        for t in topics if (tag := hashtag(t))))
     also_list = list(also)
     when = _when(published, now)
 

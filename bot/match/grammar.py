@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import sys
+import threading
 import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -50,7 +51,10 @@ def _mark_class() -> str:
 # term like 峰会 becomes a two-token phrase); otherwise runs of letters, digits and marks.
 # A single character class with `+` cannot backtrack.
 _WORD_RE = re.compile(rf"[{_CJK}]|(?:[^\W_{_CJK}]|[{_mark_class()}])+")
-_STEMMER = snowballstemmer.stemmer("english")
+# A Snowball stemmer keeps its word in instance state: one shared by the polling threads
+# raised IndexError mid-word (and could hand back another word's stem, which the cache below
+# would then keep). One per thread.
+_STEMMERS = threading.local()
 
 
 def words(text: str) -> Iterator[tuple[str, int, int]]:
@@ -69,7 +73,10 @@ fold = lru_cache(maxsize=200_000)(fold_text)
 def stem(folded: str) -> str:
     """English stem for English-looking words; anything else is compared whole."""
     if folded.isascii() and folded.isalpha() and len(folded) > 2:
-        return str(_STEMMER.stemWord(folded))
+        stemmer = getattr(_STEMMERS, "english", None)
+        if stemmer is None:
+            stemmer = _STEMMERS.english = snowballstemmer.stemmer("english")
+        return str(stemmer.stemWord(folded))
     return folded
 
 

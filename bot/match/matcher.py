@@ -1,40 +1,39 @@
-"""Match articles against every topic with one Aho-Corasick pass.
+"""A topic's decision: its query, its meaning, and its exclusions (`Matcher`).
 
-Per article: split title and text into words once (`query_parse.words`), lay the words out
-twice in one string (folded forms, then English stems, with different separators), run the
-automaton holding every atom of every topic over it once, then look the atoms found up in an
-inverted index (atom -> topics, and in what role). Cost grows with the text and the hits, not
-with the number of topics or terms (bench/topics.py measures it).
+    exclude: hit          ─► no match, whatever else says yes (final for every signal)
+    query matched         ─► a match, unless its meaning scores the item below `veto_below`
+    query did not match   ─► a match when its meaning scores the item at least `min_score`
+
+The meaning is consulted only for an item that contains at least one of the topic's query
+words or whole phrases outside a NOT (its cues, `cues_of`): those are what the operator said
+the topic is about, and the encoder costs about 70 ms of CPU per item, against a few
+microseconds for the keyword scan. An item written in a language beyond plain ASCII letters
+(`foreign`) is consulted whatever its words: the lists cannot name the topic in every
+language the encoder reads, and such items are a minority of an English feed. Without a
+meaning, or without the semantic signal (`vector` missing or returning None), a topic is its
+query, exactly as before the signal existed.
 """
 
 from __future__ import annotations
 
-import unicodedata
-from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
-import ahocorasick
-
-from bot.match.evaluate import Fn, Span, TermFn, compile_node, flat, ordered, term_fn
-from bot.match.grammar import EXACT, NEAR_MAX, PREFIX, Atom, stem, words
-from bot.match.query import Query
+from bot.match.keywords import Keywords
+from bot.match.query import Query, cues_of
 from bot.models import Match
+from bot.semantic import Semantic, Vector
+from bot.settings import MIN_SCORE, VETO_BELOW, TopicConfig
 
-# Separators: folded words are written "\x01word", stems "\x02stem". An exact atom is
-# "\x01word\x01", a prefix "\x01pre", a stem "\x02stem\x02": each can only start at a word
-# boundary of its own layer, so one automaton serves all three kinds without false hits.
-_F, _S = "\x01", "\x02"
+__all__ = ["FOREIGN", "Matcher", "Topic", "foreign", "topics_of"]
 
-
-def _pattern(atom: Atom) -> str:
-    kind, value = atom
-    if kind == EXACT:
-        return _F + value + _F
-    if kind == PREFIX:
-        return _F + value
-    return _S + value + _S
+# At least this share of an item's letters outside ASCII (and 3 of them): written in
+# another language or script. English with an "Erdoğan" or "Zürich" stays below it; Spanish,
+# German, French and Portuguese prose are at 1-4 %, other scripts near 100 %.
+FOREIGN = 0.01
+VectorOf = Callable[[], Vector | None]   # the item's vector, computed on first call only
+_EXCLUDE = "\x00exclude:"                # internal query names: no topic name can start so
+_CUES = "\x00cues:"
 
 
 @dataclass(frozen=True)
@@ -42,178 +41,74 @@ class Topic:
     name: str
     query: Query
     channel: str | None = None
+    exclude: Query | None = None
+    meaning: Callable[[Vector], float] | None = None    # Semantic.scorer(...).score
+    min_score: float = MIN_SCORE
+    veto_below: float = VETO_BELOW
 
 
-# The inverted index holds, per atom id, a list of topics for each of these roles:
-# topics of the "terms, no excluded terms" shape (`query_eval.flat`) for which the atom is a
-# plain word / the first atom of another term, with its evaluator; the same for their
-# excluded terms; for every other topic: the topics whose query has the atom, the topics for
-# which the atom alone completes a required set (`Query.requires`), the larger sets with it.
-WORD, TERM, VETO, VETO_TERM, MEMBER, ALONE, WITHIN = range(7)
+def foreign(text: str) -> bool:
+    """Is `text` (mostly) not in plain ASCII letters? See `FOREIGN`."""
+    letters = [c for c in text if c.isalpha()]
+    other = sum(not c.isascii() for c in letters)
+    return other >= 3 and other >= FOREIGN * len(letters)
+
+
+def topics_of(configs: Sequence[TopicConfig], semantic: Semantic | None) -> list[Topic]:
+    """The configured topics, each meaning fitted with `semantic` (none without it)."""
+    out = []
+    for t in configs:
+        m = t.meaning
+        scorer = (semantic.scorer(m.positives, m.counter_examples).score
+                  if semantic is not None and m is not None else None)
+        out.append(Topic(t.name, t.query, t.channel, t.exclude, scorer,
+                         m.min_score if m else MIN_SCORE, m.veto_below if m else VETO_BELOW))
+    return out
 
 
 class Matcher:
-    """All topics' terms in one automaton; `match` says which topics an article hits and why."""
+    """Every topic over an article: one keyword scan for all queries and exclusions, then
+    each meaning the scan cued. `match` says which topics an article hits and why."""
 
     def __init__(self, topics: Sequence[Topic]) -> None:
         self.topics = tuple(topics)
-        self._names = [t.name for t in self.topics]
-        self._channels = [t.channel for t in self.topics]
-        self._automaton = ahocorasick.Automaton()
-        ids: dict[Atom, int] = {}
-        index: list[list[list[Any]]] = []
-        self._set_size: list[int] = []
-        self._set_topic: list[int] = []
-        self._run: list[Fn | None] = []     # None: decided from the index alone
-        for t_index, topic in enumerate(self.topics):
-            for atom in sorted(topic.query.atoms):
-                if atom not in ids:
-                    ids[atom] = len(ids)
-                    index.append([[] for _ in range(WITHIN + 1)])
-                    pattern = _pattern(atom)
-                    self._automaton.add_word(pattern, (ids[atom], len(pattern) - 1))
-            shape = flat(topic.query.root)
-            self._run.append(None if shape else compile_node(topic.query.root, ids))
-            if shape:
-                for role, terms in ((WORD, shape[0]), (VETO, shape[1])):
-                    for t in terms:
-                        entry = index[ids[t.atoms[0]]]
-                        if len(t.atoms) == 1 and t.field is None:
-                            entry[role].append(t_index)
-                        else:
-                            entry[role + 1].append((t_index, term_fn(t, ids)))
-                continue
-            for atom in topic.query.atoms:
-                index[ids[atom]][MEMBER].append(t_index)
-            for need in topic.query.requires:
-                if len(need) == 1:
-                    index[ids[next(iter(need))]][ALONE].append(t_index)
-                    continue
-                for atom in need:
-                    index[ids[atom]][WITHIN].append(len(self._set_size))
-                self._set_size.append(len(need))
-                self._set_topic.append(t_index)
-        self._atoms = list(ids)
-        # (WORD topics, the other roles or None): most atoms are only some topics' words.
-        self._index = [(tuple(dict.fromkeys(e[WORD])),
-                        tuple(tuple(dict.fromkeys(r)) for r in e[TERM:]) if any(e[TERM:])
-                        else None) for e in index]
-        if ids:
-            self._automaton.make_automaton()
-        # Work done by the last `match`: atom occurrences the automaton reported. A word can
-        # start at most (its length + 2) distinct patterns -- its exact form, its stem, its
-        # prefixes -- so this stays linear in the text whatever the queries (tests assert
-        # on it instead of on wall time).
-        self.last_hits = 0
+        queries = [(t.name, t.query, t.channel) for t in self.topics]
+        queries += [(_EXCLUDE + t.name, t.exclude, None) for t in self.topics if t.exclude]
+        queries += [(_CUES + t.name, cues_of(t.query), None) for t in self.topics if t.meaning]
+        self._keywords = Keywords(queries)
+
+    @property
+    def last_hits(self) -> int:
+        """Atom occurrences the last scan reported (linear in the text: tests assert on it)."""
+        return self._keywords.last_hits
 
     @property
     def pattern_count(self) -> int:
-        """Distinct patterns in the automaton: a term shared by many topics counts once."""
-        return len(self._atoms)
+        return self._keywords.pattern_count
 
-    def match(self, title: str, text: str) -> list[Match]:
-        """Matches in topic order; each names the surface terms as they appear (title first)."""
-        if not self._atoms:
-            return []
-        # NFC first so a decomposed "é" stays one word; surfaces are sliced from these strings.
-        title = unicodedata.normalize("NFC", title or "")
-        text = unicodedata.normalize("NFC", text or "")
-        t_words, x_words = list(words(title)), list(words(text))
-        # Text positions start past a gap wider than any NEAR, so neither a phrase nor a
-        # proximity test can straddle the title and the text.
-        offset = len(t_words) + NEAR_MAX + 1
-        layout = [(i, w) for i, (w, _, _) in enumerate(t_words)]
-        layout += [(offset + i, w) for i, (w, _, _) in enumerate(x_words)]
-
-        at: dict[int, int] = {}         # string offset of a separator -> word position
-        parts: list[str] = []
-        cur = 0
-        for sep, form in ((_F, lambda w: w), (_S, stem)):
-            for pos, w in layout:
-                f = form(w)
-                at[cur] = pos
-                parts.append(sep + f)
-                cur += 1 + len(f)
-            parts.append(sep)
-            cur += 1
-
-        found: dict[int, list[int]] = defaultdict(list)
-        for end, (atom_id, last) in self._automaton.iter("".join(parts)):
-            found[atom_id].append(at[end - last])
-        self.last_hits = sum(map(len, found.values()))
-
-        # One pass over the atoms found: each updates only the topics it belongs to.
-        word_of: dict[int, list[int]] = defaultdict(list)       # flat topic -> its words
-        term_of: dict[int, list[TermFn]] = defaultdict(list)    # ... its other terms
-        veto_of: dict[int, list[TermFn]] = defaultdict(list)    # ... its excluded terms
-        vetoed: set[int] = set()        # flat topics with an excluded word present
-        mine: dict[int, list[int]] = defaultdict(list)          # other topic -> its atoms
-        candidates: set[int] = set()    # other topics with a required set complete
-        missing: dict[int, int] = {}    # required set -> its atoms not seen yet
-        size, owner = self._set_size, self._set_topic
-        for atom_id in found:
-            word_in, roles = self._index[atom_id]
-            for t_index in word_in:
-                word_of[t_index].append(atom_id)
-            if roles is None:
-                continue
-            term_in, vetoes, veto_terms, member, alone, within = roles
-            for t_index, f in term_in:
-                term_of[t_index].append(f)
-            if vetoes:
-                vetoed.update(vetoes)
-            for t_index, f in veto_terms:
-                veto_of[t_index].append(f)
-            for t_index in member:
-                mine[t_index].append(atom_id)
-            if alone:
-                candidates.update(alone)
-            for s in within:
-                left = missing.get(s, size[s]) - 1
-                missing[s] = left
-                if not left:
-                    candidates.add(owner[s])
-        candidates.update(word_of)
-        candidates.update(term_of)
-        candidates -= vetoed
-
-        tw = len(t_words)
-        cut: dict[int, tuple[str, ...]] = {}    # a word's surfaces, for each topic it hits
-
-        def surfaces(spans: list[Span]) -> tuple[str, ...]:
-            return _surfaces(spans, title, t_words, text, x_words, offset)
-
+    def match(self, title: str, text: str, vector: VectorOf | None = None) -> list[Match]:
+        """Matches in topic order. `vector` gives the item's embedding when a meaning needs
+        it (called at most once per topic; the caller memoises it)."""
+        by_name = {m.topic: m for m in self._keywords.match(title, text)}
+        other_script: bool | None = None                 # worked out when first needed
         out = []
-        run_of, names, channels = self._run, self._names, self._channels
-        for t_index in sorted(candidates):
-            run = run_of[t_index]
-            if run is not None:
-                spans = run(found, mine[t_index], tw)
-                if spans is None:
-                    continue
-                terms = surfaces(spans)
-            else:
-                excluded = veto_of.get(t_index)
-                if excluded and any(f(found, tw) for f in excluded):
-                    continue
-                hit = word_of.get(t_index, ())
-                if len(hit) == 1 and t_index not in term_of:     # the usual case
-                    terms = cut.get(hit[0]) or cut.setdefault(
-                        hit[0], surfaces([(p, p + 1) for p in found[hit[0]]]))
-                else:
-                    spans = [(p, p + 1) for a in hit for p in found[a]]
-                    spans += [s for f in term_of.get(t_index, ()) for s in f(found, tw)]
-                    if not spans:
-                        continue
-                    terms = surfaces(spans)
-            out.append(Match(names[t_index], terms, channels[t_index]))
+        for topic in self.topics:
+            if _EXCLUDE + topic.name in by_name:
+                continue
+            hit = by_name.get(topic.name)
+            score = None
+            if (topic.meaning is not None and vector is not None and hit is None
+                    and _CUES + topic.name not in by_name and other_script is None):
+                other_script = foreign(f"{title} {text}")
+            if topic.meaning is not None and vector is not None and (
+                    hit is not None or _CUES + topic.name in by_name or other_script):
+                v = vector()
+                score = topic.meaning(v) if v is not None and v.any() else None
+            if score is None:
+                if hit is not None:
+                    out.append(hit)
+            elif hit is not None and score >= topic.veto_below:
+                out.append(Match(topic.name, hit.terms, topic.channel, score))
+            elif hit is None and score >= topic.min_score:
+                out.append(Match(topic.name, (), topic.channel, score, query=False))
         return out
-
-
-def _surfaces(spans: list[Span], title: str, t_words: list[tuple[str, int, int]],
-              text: str, x_words: list[tuple[str, int, int]], offset: int) -> tuple[str, ...]:
-    seen: dict[str, None] = {}
-    for s, e in spans if len(spans) == 1 else ordered(spans):   # one hit: nothing to order
-        src, ws, base = (title, t_words, 0) if s < offset else (text, x_words, offset)
-        seen.setdefault(src[ws[s - base][1]:ws[e - 1 - base][2]], None)
-    return tuple(seen)

@@ -24,9 +24,9 @@ from dataclasses import dataclass, field
 
 from bot.errors import QueryError
 from bot.match.evaluate import Span, atoms_of, compile_node, requirements
-from bot.match.grammar import Atom, Node, Or, Parser
+from bot.match.grammar import And, Atom, Near, Node, Or, Parser, Term
 
-__all__ = ["Query", "Span", "compile_query", "terms_query"]
+__all__ = ["Query", "Span", "compile_query", "cues_of", "terms_query"]
 
 Hits = Mapping[Atom, Sequence[int]]  # atom -> ascending word positions where it occurs
 
@@ -89,6 +89,30 @@ def compile_query(source: str, *, lists: Mapping[str, Sequence[str]] | None = No
                          "(it needs a term that is not negated)", key=key, column=1)
     requires = requirements(root) or [frozenset([a]) for a in atoms_of(root, True) or atoms]
     return Query(source, root, key, atoms, tuple(dict.fromkeys(requires)))
+
+
+def cues_of(query: Query) -> Query:
+    """A query true when any word or whole phrase of `query` occurs outside a NOT: what the
+    operator said the topic is about, whether or not the query itself matches. "European
+    Council" is one cue, not two: its words alone ("council") say nothing about the topic."""
+    terms: dict[Term, None] = {}
+
+    def walk(node: Node) -> None:
+        if isinstance(node, Term):
+            terms.setdefault(node, None)
+        elif isinstance(node, And | Or):
+            for child in node.children:
+                walk(child)
+        elif isinstance(node, Near):
+            walk(node.left)
+            walk(node.right)
+        # Not: what it names is what the topic is not about.
+
+    walk(query.root)
+    root: Node = Or(tuple(terms)) if len(terms) > 1 else next(iter(terms))
+    atoms = frozenset(atoms_of(root))
+    return Query(f"cues of {query.key}", root, query.key, atoms,
+                 tuple(dict.fromkeys(requirements(root) or [frozenset([a]) for a in atoms])))
 
 
 _BARE = re.compile(r"[^\W_](?:[\w'.-]*[^\W_])?\*?")

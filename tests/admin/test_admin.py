@@ -45,9 +45,10 @@ topics:
 
 
 def fresh(n: int, title: str) -> Item:
-    """Published just after now: a new feed's first poll posts it (no-flood rule)."""
+    """Published just after now (the call's, not the module's import: in a long run that was
+    before the feed was added): a new feed's first poll posts it (no-flood rule)."""
     return Item(guid=f"id-{n}", title=title, description=f"<p>{title}.</p>",
-                published=datetime.now(UTC) + timedelta(minutes=n),
+                published=datetime.now(UTC) + timedelta(minutes=n + 1),
                 link=f"https://news.example/{n}")
 
 

@@ -9,7 +9,7 @@ import unicodedata
 
 import pytest
 
-import bot.match.matcher
+import bot.match.keywords
 from bot.errors import QueryError
 from bot.match import Matcher, Topic, compile_query, terms_query
 from bot.models import Match
@@ -185,7 +185,7 @@ def test_index_shortcuts_agree_with_full_evaluation(monkeypatch: pytest.MonkeyPa
     vocab = ["Kim", "Jong", "Putin", "summit", "summits", "talks", "sanctioned", "XI", "a", "of"]
     texts = [" ".join(rng.choices(vocab, k=rng.randint(0, 12))) for _ in range(150)]
     fast = Matcher([Topic(f"t{i}", q) for i, q in enumerate(queries)])
-    monkeypatch.setattr(bot.match.matcher, "flat", lambda node: None)
+    monkeypatch.setattr(bot.match.keywords, "flat", lambda node: None)
     slow = Matcher([Topic(f"t{i}", dataclasses.replace(q, requires=tuple(
         frozenset([a]) for a in q.atoms))) for i, q in enumerate(queries)])
     assert sum(len(fast.match(t[:9], t)) for t in texts) > 1000      # the test has teeth

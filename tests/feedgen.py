@@ -11,7 +11,7 @@ from xml.sax.saxutils import escape
 @dataclass(frozen=True)
 class Item:
     guid: str
-    title: str
+    title: str | None                # None: no <title> (RSS 2.0 allows it)
     description: str                 # HTML, escaped into the XML
     published: datetime | None = None
     link: str | None = None
@@ -26,7 +26,8 @@ def rss(items: list[Item], *, title: str = "Test Feed", ttl: int | None = None) 
         parts.append(f"<ttl>{ttl}</ttl>")
     for it in sorted(items, key=lambda i: i.published.timestamp() if i.published else 0,
                      reverse=True):
-        parts.append("<item>" + f"<title>{escape(it.title)}</title>"
+        parts.append("<item>"
+                     + (f"<title>{escape(it.title)}</title>" if it.title is not None else "")
                      + f'<guid isPermaLink="false">{escape(it.guid)}</guid>'
                      + (f"<link>{escape(it.link)}</link>" if it.link else "")
                      + (f"<pubDate>{format_datetime(it.published)}</pubDate>"

@@ -5,6 +5,10 @@ Two reports are one story when they share a URL or headline, when their text is 
 within `FUZZY_HOURS` of each other, sharing at least `MIN_SHARED_NAMES` names/figures, with a
 weighted salient-term overlap of at least `FUZZY` (terms: `bot.dedupe.terms`).
 
+When both reports carry the encoder's vector (`vector`), the salient-term rule gives way to
+one calibrated score over every signal (`bot.dedupe.identity`); without vectors (the
+semantic signal off or unavailable) the rules below decide alone.
+
 A publication time may be an interval (`published` .. `published_until`): a date without a time
 is that whole day. The gate then asks whether the reports *can* be `FUZZY_HOURS` apart (the
 smallest possible distance) and are *surely* within `SPREAD_HOURS` (the largest), so a date
@@ -21,9 +25,11 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
+from bot.dedupe.identity import SAME, identity
 from bot.dedupe.minhash import (
     BANDS,
     EMPTY,
@@ -43,7 +49,8 @@ from bot.text import canonical_url
 __all__ = [
     "BANDS", "CONTAINED", "FUZZY", "FUZZY_HOURS", "MIN_CONTAINED", "MIN_SHARED_NAMES",
     "NEAR_DUP", "NUM_PERM", "ROWS", "SHINGLE", "SPREAD_HOURS", "StoryFingerprint",
-    "containment_estimate", "fingerprint", "fuzzy_score", "jaccard",
+    "containment_estimate", "dense_similarity", "fingerprint", "fuzzy_score",
+    "identity_score", "jaccard",
     "jaccard_estimate", "lsh_bands", "minhash", "normal_words", "same_story", "shingles",
     "time_gap", "title_key",
 ]
@@ -92,6 +99,9 @@ class StoryFingerprint:
     names: tuple[str, ...] = ()        # names and figures, in order of first appearance
     words: tuple[str, ...] = ()        # other salient words, in order of first appearance
     published_until: datetime | None = None  # latest possible time; None = `published` exactly
+    # The encoder's unit vector (bot.semantic), or None. Stored beside the fingerprint, not in
+    # it (`dumps`): the store keeps it in its own column for nearest-neighbour lookups.
+    vector: Any = field(default=None, compare=False, repr=False)
 
     def dumps(self) -> str:
         """Compact JSON for one text column; `loads` gives back an equal fingerprint."""
@@ -135,7 +145,7 @@ def _utc(when: datetime | None) -> datetime | None:
 
 
 def fingerprint(title: str, text: str, link: str | None, published: datetime | None = None,
-                published_until: datetime | None = None) -> StoryFingerprint:
+                published_until: datetime | None = None, vector: Any = None) -> StoryFingerprint:
     """Everything `same_story` and the store's candidate lookup need about one article.
 
     `published` enables the rule for independent write-ups; without it only URL, headline and
@@ -156,7 +166,8 @@ def fingerprint(title: str, text: str, link: str | None, published: datetime | N
     return StoryFingerprint(url_key=url_key or None,
                             title_key=tkey if len(tkey.split()) >= 3 else None,
                             signature=sig, bands=_keys(sig, names), size=len(sh),
-                            published=start, names=names, words=words, published_until=until)
+                            published=start, names=names, words=words, published_until=until,
+                            vector=vector)
 
 
 def containment_estimate(a: StoryFingerprint, b: StoryFingerprint) -> float:
@@ -196,15 +207,39 @@ def fuzzy_score(a: StoryFingerprint, b: StoryFingerprint, hours: float = FUZZY_H
     return overlap(a.names, a.words, b.names, b.words)
 
 
+def dense_similarity(a: StoryFingerprint, b: StoryFingerprint) -> float | None:
+    """Cosine similarity of the two reports' vectors; None unless both have one."""
+    if a.vector is None or b.vector is None or not a.vector.any() or not b.vector.any():
+        return None
+    return float(a.vector @ b.vector)
+
+
+def identity_score(a: StoryFingerprint, b: StoryFingerprint) -> float | None:
+    """`identity.identity` of two reports that may be one write-up of one event: both have a
+    vector and a time, and they can be `FUZZY_HOURS` apart and are surely within
+    `SPREAD_HOURS`. None where the score does not apply."""
+    dense, gap = dense_similarity(a, b), time_gap(a, b)
+    if (dense is None or gap is None or gap[0] > timedelta(hours=FUZZY_HOURS)
+            or gap[1] > timedelta(hours=SPREAD_HOURS)):
+        return None
+    return identity(a, b, dense, gap)
+
+
 def same_story(a: StoryFingerprint, b: StoryFingerprint) -> bool:
-    """Same URL, same headline, near-copy text, or a close-in-time write-up of the same event."""
+    """Same URL, same headline, near-copy text, or a close-in-time write-up of the same event
+    (the identity score with vectors, the salient-term rule without)."""
     if a.url_key and a.url_key == b.url_key:
         return True
     if a.title_key and a.title_key == b.title_key:
         return True
-    score = fuzzy_score(a, b)
-    if score is not None and score >= FUZZY:
-        return True
+    if a.vector is not None and b.vector is not None:
+        score = identity_score(a, b)
+        if score is not None and score >= SAME:
+            return True
+    else:
+        score = fuzzy_score(a, b)
+        if score is not None and score >= FUZZY:
+            return True
     # Jaccard catches copies of similar length; containment catches a short feed lede that is
     # the start of another outlet's full copy of the same wire story (Jaccard is low there).
     if EMPTY in (min(a.signature, default=EMPTY), min(b.signature, default=EMPTY)):

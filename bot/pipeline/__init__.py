@@ -8,11 +8,11 @@ from bot.pipeline.context import (
     build_context,
     fetch_limits,
 )
-from bot.pipeline.dryrun import dry_run, render
+from bot.pipeline.dryrun import dry_run, meaning_line, render
 from bot.pipeline.queue import queue_item
 from bot.pipeline.refresh import refresh_feed
 from bot.pipeline.work import FetchParsed, fetch_parse, parse_fetched
 
 __all__ = ["Context", "FeedReport", "FetchParsed", "OutageDetector", "build_context", "dry_run",
-           "fetch_limits", "fetch_parse", "parse_fetched", "queue_item", "refresh_feed",
-           "render"]
+           "fetch_limits", "fetch_parse", "meaning_line", "parse_fetched", "queue_item",
+           "refresh_feed", "render"]

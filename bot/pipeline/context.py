@@ -12,9 +12,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot.fetch import FetchLimits, make_session
-from bot.match import Matcher, Topic
+from bot.match import Matcher, topics_of
 from bot.models import NotModified
 from bot.pipeline.work import FetchParsed, fetch_parse
+from bot.semantic import Semantic, load_semantic
 from bot.settings import FeedConfig, Settings
 from bot.store import Store
 from bot.summarize import ArticleFetcher
@@ -53,6 +54,7 @@ class Context:
     fetch_parse: Callable[..., NotModified | FetchParsed] = fetch_parse
     outage: OutageDetector | None = None         # our own network down: failures don't count
     articles: ArticleFetcher | None = None   # for feeds with fetch_article: true
+    semantic: Semantic | None = None         # the sentence encoder, when it loaded
 
     def limits_for(self, feed: FeedConfig) -> FetchLimits:
         return self.limits if feed.trusted else fetch_limits(self.settings, feed)
@@ -108,12 +110,13 @@ def fetch_limits(settings: Settings, feed: FeedConfig | None = None) -> FetchLim
 def build_context(settings: Settings, store: Store) -> Context:
     p = settings.polling
     limits = fetch_limits(settings)
-    matcher = Matcher([Topic(name=t.name, query=t.query, channel=t.channel)
-                       for t in settings.topics])
+    # Loaded once per process (a reload reuses it); None: queries and text keys only.
+    semantic = load_semantic(settings.semantic_model)
+    matcher = Matcher(topics_of(settings.topics, semantic))
     session = make_session(pool_size=p.workers * 2, engine=p.http_engine)
     articles = (ArticleFetcher(limits, session) if any(f.fetch_article for f in settings.feeds)
                 else None)
     # "Every feed failing at once" needs a few feeds to tell us from them.
     outage = OutageDetector(min_samples=min(5, max(2, len(settings.feeds))))
     return Context(settings=settings, store=store, matcher=matcher, limits=limits,
-                   session=session, articles=articles, outage=outage)
+                   session=session, articles=articles, outage=outage, semantic=semantic)

@@ -15,20 +15,27 @@ import logging
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Any
 
 import bot.pipeline.schedule as schedule
 from bot import metrics
-from bot.dedupe import StoryFingerprint, fingerprint, same_story
+from bot.dedupe import fingerprint, same_story
 from bot.errors import FeedError
-from bot.format import render_post
 from bot.models import Article, FeedState, Match, NotModified
 from bot.pipeline.context import Context, FeedReport
 from bot.pipeline.outcome import body_was_sent, record_failure, record_success
+from bot.pipeline.posts import (
+    also_edits,
+    also_outlets,
+    destinations,
+    first_report,
+    render_story,
+    story_render,
+)
 from bot.pipeline.queue import queue_item
 from bot.pipeline.work import KnownKeys
-from bot.settings import FeedConfig, Settings
-from bot.store import ArticleRecord, NewStory, OutboxItem, StoryMatch
+from bot.semantic import LazyVector, nearest, pack
+from bot.settings import FeedConfig
+from bot.store import ArticleRecord, NewStory
 from bot.summarize import feed_boilerplate, is_teaser, quick_text, summarize
 
 log = logging.getLogger("newsbot.pipeline")
@@ -102,8 +109,9 @@ def refresh_feed(ctx: Context, feed: FeedConfig, now: datetime,
         else:
             summary = (article.summary_html if out.light       # quick_text already
                        else quick_text(article.summary_html))
-        hits = ctx.matcher.match(article.title, summary) if wanted else []
-        _record_article(ctx, feed, article, summary, hits, now, report, seen)
+        vector = LazyVector(ctx.semantic, article.title, summary)   # embedded if asked
+        hits = ctx.matcher.match(article.title, summary, vector) if wanted else []
+        _record_article(ctx, feed, article, summary, hits, now, report, seen, vector)
     ctx.store.record_seen(feed.url, seen, now)
     # An empty document is more likely a glitch than news; nothing unlisted, nothing to prune.
     if articles and not first_poll and unlisted != set():
@@ -162,7 +170,7 @@ def _postable(ctx: Context, fresh: list[Article], boilerplate: frozenset[str], *
 
 def _record_article(ctx: Context, feed: FeedConfig, article: Article, summary: str,
                     hits: list[Match], now: datetime, report: FeedReport,
-                    seen: list[ArticleRecord]) -> None:
+                    seen: list[ArticleRecord], vector: LazyVector) -> None:
     record = ArticleRecord(key=article.key, url=article.link, title=article.title,
                            summary=summary, source=article.source,
                            published_at=article.published, topics=tuple(h.topic for h in hits))
@@ -172,67 +180,44 @@ def _record_article(ctx: Context, feed: FeedConfig, article: Article, summary: s
     report.matched += 1
     report.topics.extend(h.topic for h in hits)
     # Undated items are dated by when we first saw them: reports of one event arrive together.
-    fp = fingerprint(article.title, summary, article.link, published=article.published or now)
-    render = {"title": article.title, "source": article.source, "link": article.link,
-              "summary": summary, "published": _iso(article.published),
-              "topics": [h.topic for h in hits],
-              "terms": list(dict.fromkeys(t for h in hits for t in h.terms)),
-              "image": article.image}
+    fp = fingerprint(article.title, summary, article.link, published=article.published or now,
+                     vector=vector())
+    render = story_render(article, summary, hits)
+    routed = destinations(ctx.settings, feed, hits)
 
     # One transaction: the article, its story (new, or the earlier one it reports), and
     # the outbox rows that follow: a post per destination, or an "Also:" edit.
     with ctx.store.story_tx(feed.url, record, now) as tx:
         if tx.recorded_before:
             return                       # a concurrent poll recorded it first
+        since = now - ctx.settings.dedupe_window
+        # Stories sharing a key, and those whose first report reads most like this one (a
+        # report in another language shares no key): each compared with its FIRST report.
+        near = nearest(fp.vector, tx.vectors(since)) if fp.vector is not None else []
         earlier = next((row for row in tx.candidates(
-            fp.url_key, fp.title_key, fp.bands, since=now - ctx.settings.dedupe_window)
-            if same_story(fp, StoryFingerprint.loads(row.fingerprint))), None)
+            fp.url_key, fp.title_key, fp.bands, since=since, also=near)
+            if same_story(fp, first_report(row.fingerprint, row.vector))), None)
         if earlier is None:
             # A post now, or a row waiting for its topic's scheduled digest (queue_item).
             tx.open_story(NewStory(url_key=fp.url_key, title_key=fp.title_key,
-                                   fingerprint=fp.dumps(), bands=fp.bands, render=render),
-                          [queue_item(chat, topics, _render(render, topics=topics, now=now),
+                                   fingerprint=fp.dumps(), bands=fp.bands, render=render,
+                                   vector=pack(fp.vector) if fp.vector is not None else None),
+                          [queue_item(chat, topics, render_story(render, topics=topics, now=now),
                                       ctx.settings.delivery, now, image=article.image)
-                           for chat, topics in _destinations(ctx.settings, feed, hits).items()])
+                           for chat, topics in routed.items()])
             report.queued += tx.queued
-        else:                            # a later report of a story: "Also:", no new post
-            tx.join_story(earlier.id, _also_edits(ctx, tx.story_match(earlier), record, now))
-            report.duplicates += 1
-
-
-def _also_edits(ctx: Context, earlier: StoryMatch, record: ArticleRecord,
-                now: datetime) -> list[OutboxItem]:
-    """Edit the story's first post to list the outlets that reported it since."""
-    sources = [*earlier.sources, (record.source, record.url)]
-    first = sources[0][0]
-    also = list({name: (name, url) for name, url in sources[1:]
-                 if url and name != first}.values())
-    render = earlier.story.render
-    body = _render(render, topics=render["topics"], also=also, now=now)
-    return [OutboxItem(chat=chat, kind="edit", topic=None, body=body,
-                       not_before=now + ctx.settings.delivery.edit_interval,
-                       image=render.get("image"))     # an edit keeps the post's image
-            for chat in earlier.chats] if also else []
-
-
-def _destinations(settings: Settings, feed: FeedConfig,
-                  hits: list[Match]) -> dict[str, list[str]]:
-    """chat -> topics routed there (topic channel, else feed channel, else default)."""
-    out: dict[str, list[str]] = {}
-    for hit in hits:
-        chat = settings.destination(feed, hit.channel)
-        if chat:
-            out.setdefault(chat, []).append(hit.topic)
-    return out
-
-
-def _render(render: dict[str, Any], *, topics: Sequence[str], now: datetime,
-            also: Sequence[tuple[str, str]] = ()) -> str:
-    published = datetime.fromisoformat(render["published"]) if render["published"] else None
-    return render_post(title=render["title"], source=render["source"], link=render["link"],
-                       summary=render["summary"], published=published, topics=topics,
-                       terms=render["terms"], also=also, now=now)
-
-
-def _iso(when: datetime | None) -> str | None:
-    return when.isoformat() if when else None
+            return
+        # A later report of a story: "Also:" on its posts; and a post in every chat this
+        # report's topics route to that has none of the story yet (once per destination).
+        story = tx.story_match(earlier)
+        fresh = {chat: topics for chat, topics in routed.items() if chat not in story.queued}
+        also = also_outlets(story.sources, first=record.source)
+        tx.join_story(earlier.id, also_edits(story, record, now, ctx.settings.delivery) + [
+            queue_item(chat, topics, render_story(render, topics=topics, also=also, now=now),
+                       ctx.settings.delivery, now, image=article.image)
+            for chat, topics in fresh.items()])
+        if fresh:    # those posts lead with this report: the first report's edits skip them
+            own = sorted({*story.story.render.get("own", ()), *fresh})
+            tx.update_render(earlier.id, {**story.story.render, "own": own})
+        report.duplicates += 1
+        report.queued += len(fresh)

@@ -16,6 +16,7 @@ class NewStory:
     fingerprint: str                # dedupe.StoryFingerprint.dumps(): opaque to the store
     bands: tuple[str, ...]          # candidate lookup keys (LSH bands, name pairs)
     render: dict[str, Any]
+    vector: bytes | None = None     # the first report's sentence vector, packed; opaque here
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,7 @@ class StoryRow:
     id: int
     fingerprint: str
     render: dict[str, Any]
+    vector: bytes | None = None
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,7 @@ class StoryMatch:
     story: StoryRow
     sources: list[tuple[str, str | None]]   # (source, url) of its earlier reports, first first
     chats: list[str]                        # where its post went, or is going
+    queued: frozenset[str] = frozenset()    # every chat that has it: posts and digest rows
 
 
 @dataclass(frozen=True)

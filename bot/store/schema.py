@@ -23,6 +23,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -89,6 +90,7 @@ stories = Table(
     Column("title_key", Text),
     Column("signature", Text, nullable=False),      # dedupe.StoryFingerprint.dumps()
     Column("render", Text, nullable=False),         # JSON: what the post was rendered from
+    Column("embedding", LargeBinary),               # first report's vector (bot.semantic.pack)
     Index("ix_stories_url_key", "url_key"),
     Index("ix_stories_title_key", "title_key"),
     Index("ix_stories_created", "created_at"),

@@ -51,21 +51,31 @@ class StoryTx:
         """The article was recorded already (by a concurrent poll): write nothing more."""
         return self._article_id is None
 
+    def vectors(self, since: datetime) -> list[tuple[int, bytes]]:
+        """(story id, packed vector) of every story opened since `since` that has one: for
+        a nearest-neighbour lookup, the way `candidates` looks up keys."""
+        return [(int(r[0]), bytes(r[1])) for r in self._conn.execute(
+            select(stories.c.id, stories.c.embedding).where(
+                stories.c.created_at >= since, stories.c.embedding.is_not(None)))]
+
     def candidates(self, url_key: str | None, title_key: str | None,
-                   bands: Sequence[str], since: datetime) -> list[StoryRow]:
-        """Stories opened since `since` sharing a lookup key (LSH band, URL, title), oldest
-        first."""
+                   bands: Sequence[str], since: datetime,
+                   also: Sequence[int] = ()) -> list[StoryRow]:
+        """Stories opened since `since` sharing a lookup key (LSH band, URL, title), and the
+        stories `also` names (nearest neighbours), oldest first."""
         conn = self._conn
         ids = set(conn.execute(select(story_bands.c.story_id).where(
             story_bands.c.band.in_(list(bands)), story_bands.c.created_at >= since)
         ).scalars()) if bands else set()
+        ids.update(also)
         for col, key in ((stories.c.url_key, url_key), (stories.c.title_key, title_key)):
             if key:
                 ids.update(conn.execute(select(stories.c.id).where(
                     col == key, stories.c.created_at >= since)).scalars())
         rows = conn.execute(select(stories).where(stories.c.id.in_(ids))
                             .order_by(stories.c.id)).mappings().all() if ids else []
-        return [StoryRow(id=r["id"], fingerprint=r["signature"], render=json.loads(r["render"]))
+        return [StoryRow(id=r["id"], fingerprint=r["signature"], render=json.loads(r["render"]),
+                         vector=bytes(r["embedding"]) if r["embedding"] is not None else None)
                 for r in rows]
 
     def story_match(self, story: StoryRow) -> StoryMatch:
@@ -74,24 +84,33 @@ class StoryTx:
         sources = conn.execute(select(articles.c.source, articles.c.url).where(
             articles.c.story_id == story.id, articles.c.id != self._article_id)
             .order_by(articles.c.id)).all()
-        chats = conn.execute(select(outbox.c.chat).where(
-            outbox.c.story_id == story.id, outbox.c.kind == "post",
-            outbox.c.state.in_(("pending", "sent"))).distinct()).scalars()
+        # Edits go to posts pending or sent; a post folded into a digest, or a row waiting
+        # for one, still means the chat has the story (no second post there).
+        rows = conn.execute(select(outbox.c.chat, outbox.c.kind, outbox.c.state).where(
+            outbox.c.story_id == story.id, outbox.c.kind.in_(("post", "digest")),
+            outbox.c.state.in_(("pending", "sent", "folded"))).distinct()).all()
         return StoryMatch(story=story, sources=[(r[0], r[1]) for r in sources],
-                          chats=list(chats))
+                          chats=sorted({c for c, kind, state in rows
+                                        if kind == "post" and state != "folded"}),
+                          queued=frozenset(c for c, _, _ in rows))
 
     def open_story(self, story: NewStory, items: Sequence[OutboxItem]) -> int:
         """The article opens `story`; `items` are its outbox rows. Returns the story id."""
         conn = self._conn
         story_id = int(conn.execute(insert(stories).values(
             created_at=self._now, url_key=story.url_key, title_key=story.title_key,
-            signature=story.fingerprint, render=json.dumps(story.render),
+            signature=story.fingerprint, render=json.dumps(story.render), embedding=story.vector,
         ).returning(stories.c.id)).scalar_one())
         if story.bands:
             conn.execute(insert(story_bands), [
                 {"band": b, "story_id": story_id, "created_at": self._now}
                 for b in story.bands])
         return self._attach(story_id, items)
+
+    def update_render(self, story_id: int, render: dict[str, object]) -> None:
+        """Replace what the story's posts are rendered from (`NewStory.render`)."""
+        self._conn.execute(update(stories).where(stories.c.id == story_id)
+                           .values(render=json.dumps(render)))
 
     def join_story(self, story_id: int, items: Sequence[OutboxItem]) -> int:
         """The article is one more report of story `story_id`; `items`: its outbox rows."""

@@ -69,6 +69,7 @@ def test_v4_databases_upgrade_and_keep_their_rows(tmp_path) -> None:
         conn.exec_driver_sql("ALTER TABLE outbox DROP COLUMN unanswered")
         conn.exec_driver_sql("ALTER TABLE outbox DROP COLUMN batch")
         conn.exec_driver_sql("ALTER TABLE outbox DROP COLUMN image")     # v6
+        conn.exec_driver_sql("ALTER TABLE stories DROP COLUMN embedding")       # v7
         conn.execute(schema_version.update().values(version=4))
     store.close()
     again = open_store(url)

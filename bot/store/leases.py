@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, Engine, Update, and_, bindparam, delete, or_, select, update
 
 from bot.store.db import dialect_insert, reader_of
-from bot.store.schema import feeds, leases
+from bot.store.schema import feeds, leases, outbox
 from bot.store.wrap import wrapped_methods
 
 
@@ -77,6 +77,17 @@ class LeaseStore:
             conn.execute(update(feeds).where(feeds.c.lease_owner == owner)
                          .values(lease_owner=None, lease_until=None))
             conn.execute(delete(leases).where(leases.c.owner == owner))
+
+    def owners(self, prefix: str) -> set[str]:
+        """Every owner holding a feed, named or outbox lease whose id starts with `prefix`
+        (a host: "hostname:"), for finding this host's processes that died holding them."""
+        like = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        with self.reader.connect() as conn:
+            found: set[str] = set()
+            for column in (feeds.c.lease_owner, leases.c.owner, outbox.c.lease_owner):
+                found.update(conn.execute(select(column).where(
+                    column.like(like, escape="\\")).distinct()).scalars())
+        return found
 
     def acquire(self, name: str, owner: str, now: datetime, ttl: timedelta) -> bool:
         """Take or renew the named lease; False while another live owner holds it."""

@@ -151,7 +151,8 @@ def test_everything_queued_during_an_outage_goes_out_in_order_after_it(
     else:
         telegram_api.server_error(502, seconds=3)
     out = run_once(telegram_api, cfg, db)
-    assert "retrying in" in out                 # it did meet the outage
+    # It met the outage: while sending, or (a slow start-up) already at its getMe.
+    assert "retrying in" in out or "not reachable at start" in out
     assert delivered(telegram_api) == [f"Sanctions {i}" for i in range(len(items))]
 
 

@@ -3,6 +3,7 @@
     python bench/poll.py                       # 1,000 feeds × 50 items, 10 hosts
     python bench/poll.py --feeds 200 --items 20
     python bench/poll.py --engine urllib3      # without the curl engine (bot.poll_mux)
+    python bench/poll.py --topics shipped      # the shipped topics, meanings and all
 
 (a) cold: newsbot's polling path (bot.poll.cycle.poll_cycle with a ParsePool: fetch → parse in
     worker processes → match → dedupe → record into SQLite; nothing is sent; no feed leases,
@@ -214,8 +215,12 @@ def write_config(args: argparse.Namespace, directory: Path) -> Path:
     topics = "\n".join(f"  t{t}: {{terms: [{t}]}}" for t in TERMS)
     path = directory / "newsbot.yaml"
     engine = getattr(args, "engine", "auto")
+    # --topics shipped: the shipped summits and sanctions (queries and meanings) instead.
+    shipped = getattr(args, "topics", "bench") == "shipped"
     path.write_text(f'channel: "@bench"\npolling: {{http_engine: {engine}}}\nfeeds:\n{feeds}\n'
-                    f'topics:\n{topics}\n')
+                    + (f'include: ["{ROOT / "config" / "topics.yaml"}"]\n' if shipped
+                       else f'topics:\n{topics}\n')
+                    + f"semantic: {{model: '{getattr(args, 'semantic', 'auto')}'}}\n")
     return path
 
 
@@ -306,6 +311,11 @@ def main() -> None:
     ap.add_argument("--processes", type=int, default=None, help="parse worker processes")
     ap.add_argument("--engine", choices=["auto", "curl", "urllib3"], default="auto",
                     help="polling.http_engine (auto: curl if pycurl is installed)")
+    ap.add_argument("--topics", choices=["bench", "shipped"], default="bench",
+                    help="one terms topic per bench word (default), or the shipped topics "
+                         "with their meanings (the semantic signal's cost)")
+    ap.add_argument("--semantic", choices=["auto", "off"], default="auto",
+                    help="semantic.model: the encoder when installed, or none")
     ap.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--mode", choices=["newsbot", "naive"], help=argparse.SUPPRESS)
     ap.add_argument("--port", type=int, default=0, help=argparse.SUPPRESS)
@@ -319,7 +329,8 @@ def main() -> None:
     env = {**os.environ, "NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1,localhost"}
     common = ["--feeds", str(args.feeds), "--items", str(args.items), "--hosts", str(args.hosts),
               "--warm", str(args.warm), "--warm-cycles", str(args.warm_cycles),
-              "--engine", args.engine] + (
+              "--engine", args.engine, "--topics", args.topics, "--semantic",
+              args.semantic] + (
                   ["--processes", str(args.processes)]
                                            if args.processes else [])
     with farm(args.feeds, args.items, args.hosts) as args.port:

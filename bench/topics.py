@@ -4,7 +4,7 @@
     python bench/topics.py --misses   # also list every false positive / false negative
     python bench/topics.py --vocab 50000   # synthetic topics from a larger vocabulary
 
-Accuracy: precision/recall/F1 per topic on ../shared/data/news-dev.jsonl for the defaults in
+Accuracy: precision/recall/F1 per topic on both ../shared/data/news-dev*.jsonl for the queries in
 config/topics.yaml, next to the naive baseline (substring "summit"/"sanction" in title+summary).
 Throughput (best of 5 interleaved runs): items/s for 10, 100 and 1,000 synthetic topics over
 the dev texts repeated to
@@ -13,7 +13,6 @@ the dev texts repeated to
 
 from __future__ import annotations
 
-import json
 import random
 import sys
 import time
@@ -22,55 +21,37 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
-from ruamel.yaml import YAML
 
-from bot.match import Matcher, Topic, compile_query, terms_query
+import devdata
+
+from bot.config import load
+from bot.match import Matcher, Topic, compile_query, terms_query, topics_of
 from bot.match.grammar import words
 
-DATA = ROOT.parent / "shared" / "data" / "news-dev.jsonl"
 TOPICS = ROOT / "config" / "topics.yaml"
 BASELINE = {"summits": "summit", "sanctions": "sanction"}
 
 
-def load_topics(path: Path = TOPICS) -> list[Topic]:
-    """The shipped topics, compiled the way the config loader does (query, or terms sugar)."""
-    doc = YAML(typ="safe").load(path.read_text(encoding="utf-8"))
-    lists = {k: [str(v) for v in vs] for k, vs in (doc.get("lists") or {}).items()}
-    out = []
-    for name, spec in doc["topics"].items():
-        src = spec.get("query") or terms_query(spec.get("terms", []), spec.get("exclude", []))
-        out.append(Topic(name, compile_query(src, lists=lists, key=f"topics.{name}.query"),
-                         spec.get("channel")))
-    return out
-
-
-def load_items() -> list[dict]:
-    with DATA.open(encoding="utf-8") as f:
-        return [json.loads(line) for line in f if line.strip()]
-
-
-def prf(pred: list[bool], gold: list[bool]) -> tuple[float, float, float]:
-    tp = sum(p and g for p, g in zip(pred, gold, strict=True))
-    fp = sum(p and not g for p, g in zip(pred, gold, strict=True))
-    fn = sum(g and not p for p, g in zip(pred, gold, strict=True))
-    p = tp / (tp + fp) if tp + fp else 0.0
-    r = tp / (tp + fn) if tp + fn else 0.0
-    return p, r, (2 * p * r / (p + r) if p + r else 0.0)
+def load_topics() -> list[Topic]:
+    """The shipped topics' queries and exclusions, as the config loader compiles them (their
+    meanings aside: bench/fit_meaning.py measures the whole decision)."""
+    return topics_of(load(ROOT / "config" / "newsbot.yaml").topics, None)
 
 
 def accuracy(items: list[dict], misses: bool = False) -> None:
     matcher = Matcher(load_topics())
     found = [{m.topic: m.terms for m in matcher.match(it["title"] or "", it["summary"])}
              for it in items]
-    print(f"accuracy on {DATA.name} ({len(items)} items)")
+    print(f"accuracy of the queries on {', '.join(devdata.FILES)} ({len(items)} items)")
     print(f"{'topic':<10} {'method':<9} {'P':>6} {'R':>6} {'F1':>6}")
     for topic, word in BASELINE.items():
         gold = [bool(it["labels"][topic]) for it in items]
         ours = [topic in f for f in found]
         base = [word in f"{it['title'] or ''} {it['summary']}".lower() for it in items]
         for method, pred in (("defaults", ours), ("baseline", base)):
-            p, r, f1 = prf(pred, gold)
+            p, r, f1 = devdata.prf(pred, gold)
             print(f"{topic:<10} {method:<9} {p:6.3f} {r:6.3f} {f1:6.3f}")
         if misses:
             for it, f, g in zip(items, found, gold, strict=True):
@@ -130,10 +111,10 @@ def throughput(items: list[dict], vocab_size: int = 20_000) -> None:
 
 
 def main() -> None:
-    if not DATA.exists():
-        print(f"{DATA} not found (it lives in the project's workspace only)")
+    if not devdata.available():
+        print("../shared/data not found (it lives in the project's workspace only)")
         return
-    items = load_items()
+    items = devdata.load()
     accuracy(items, misses="--misses" in sys.argv)
     vocab = int(sys.argv[sys.argv.index("--vocab") + 1]) if "--vocab" in sys.argv else 20_000
     throughput(items, vocab)

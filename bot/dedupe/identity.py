@@ -24,7 +24,8 @@ from typing import Protocol
 
 from bot.dedupe.terms import overlap, shared_names
 
-__all__ = ["FEATURES", "SAME", "WEIGHTS", "features", "identity"]
+__all__ = ["BUSY", "BUSY_WINDOW", "FEATURES", "MIN_TERMS", "SAME", "SAME_QUIET", "WEIGHTS",
+           "features", "identity", "merge_bar"]
 
 FEATURES = ("dense", "names", "overlap", "numbers", "conflict", "gap", "same_day")
 # bench/fit_identity.py, 2026-12-06: fitted on the 226 dev pairs dated within the window that
@@ -32,11 +33,25 @@ FEATURES = ("dense", "names", "overlap", "numbers", "conflict", "gap", "same_day
 WEIGHTS = {"dense": 3.12, "names": 1.12, "overlap": 2.29, "numbers": 0.83, "conflict": -0.59,
            "gap": -0.46, "same_day": 1.23}
 BIAS = -3.92
-# From this score two reports are one story. Chosen on the stream replay (bench/stream.py,
-# docs/dedupe.md), where 0.75 folded 42 distinct stories into others' posts and 0.85 folds 19,
-# at the cost of more repeats (88 against 61): a distinct story hidden in another's "Also:"
-# line is lost to its readers, a repeat is only noise.
+# From this score two reports are one story. How sure a merge must be depends on how many
+# stories are in play: the weights learnt that reports hours apart are likely one story, which
+# holds on a quiet day and not in a busy hour, when many events break together and a report
+# that reads like an earlier one is as likely the next development (Bayes: the more candidates,
+# the lower each one's prior). So a stretch with `BUSY` stories or more opened within
+# `BUSY_WINDOW` needs `SAME`, a quieter one `SAME_QUIET`. Chosen on the stream replay
+# (bench/stream.py, docs/dedupe.md): one bar for all, 0.75 folded 38 distinct stories into
+# others' posts in the burst and 0.85 repeated 49 stories on the timeline; the two bars keep
+# 0.85's burst and 0.75's timeline. A distinct story hidden in another's "Also:" line is lost
+# to its readers, a repeat is only noise: when unsure, the busy bar.
 SAME = 0.85
+SAME_QUIET = 0.75
+BUSY = 4
+BUSY_WINDOW = timedelta(hours=6)
+# The overlap coefficient of a text with one or two salient terms is 0 or 1 by chance
+# ("Summit set" against "Summit called for today" share their only term): below this many
+# terms in the shorter text, overlap says nothing. Every dev lede in Latin script has 7 or
+# more, so the fit is unchanged; a title-only item is where it matters.
+MIN_TERMS = 5
 
 
 class Terms(Protocol):
@@ -58,11 +73,12 @@ def features(a: Terms, b: Terms, dense: float,
     """The model's inputs, each scaled to about 0..1 (so one L2 penalty suits them all)."""
     fa, fb = _figures(a.names), _figures(b.names)
     smallest, largest = (g.total_seconds() / 3600 for g in gap)
+    terms = min(len(a.names) + len(a.words), len(b.names) + len(b.words))
     return {
         # e5 puts unrelated news at 0.75-0.8 and copies at 0.95+: stretch that range.
         "dense": max(0.0, dense - 0.7) / 0.3,
         "names": min(shared_names(a.names, b.names), 4) / 4,
-        "overlap": overlap(a.names, a.words, b.names, b.words),
+        "overlap": overlap(a.names, a.words, b.names, b.words) if terms >= MIN_TERMS else 0.0,
         "numbers": min(len(fa & fb), 2) / 2,
         "conflict": float(bool(fa) and bool(fb) and not fa & fb),
         "gap": math.log1p(smallest) / 4,
@@ -76,3 +92,9 @@ def identity(a: Terms, b: Terms, dense: float,
     f = features(a, b, dense, gap)
     z = BIAS + sum(WEIGHTS[k] * f[k] for k in FEATURES)
     return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, z))))
+
+
+def merge_bar(recent: int) -> float:
+    """The score from which two reports are one story, given how many stories were opened
+    within the last `BUSY_WINDOW`."""
+    return SAME if recent >= BUSY else SAME_QUIET

@@ -225,16 +225,17 @@ def identity_score(a: StoryFingerprint, b: StoryFingerprint) -> float | None:
     return identity(a, b, dense, gap)
 
 
-def same_story(a: StoryFingerprint, b: StoryFingerprint) -> bool:
+def same_story(a: StoryFingerprint, b: StoryFingerprint, bar: float = SAME) -> bool:
     """Same URL, same headline, near-copy text, or a close-in-time write-up of the same event
-    (the identity score with vectors, the salient-term rule without)."""
+    (the identity score from `bar` with vectors (`identity.merge_bar`), the salient-term
+    rule without)."""
     if a.url_key and a.url_key == b.url_key:
         return True
     if a.title_key and a.title_key == b.title_key:
         return True
     if a.vector is not None and b.vector is not None:
         score = identity_score(a, b)
-        if score is not None and score >= SAME:
+        if score is not None and score >= bar:
             return True
     else:
         score = fuzzy_score(a, b)

@@ -330,4 +330,3 @@ async def _quietly(what: str, step: Awaitable[object]) -> None:
         await step
     except Exception as exc:
         log.warning("%s failed: %s: %s", what, type(exc).__name__, exc)
-

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy import Connection, bindparam, func, insert, select, update
 
 from bot.store.db import upsert_ignore
 from bot.store.records import ArticleRecord, NewStory, OutboxItem, StoryMatch, StoryRow
@@ -57,6 +57,11 @@ class StoryTx:
         return [(int(r[0]), bytes(r[1])) for r in self._conn.execute(
             select(stories.c.id, stories.c.embedding).where(
                 stories.c.created_at >= since, stories.c.embedding.is_not(None)))]
+
+    def opened_since(self, since: datetime) -> int:
+        """How many stories were opened since `since` (how busy the news is)."""
+        return int(self._conn.execute(select(func.count()).select_from(stories).where(
+            stories.c.created_at >= since)).scalar_one())
 
     def candidates(self, url_key: str | None, title_key: str | None,
                    bands: Sequence[str], since: datetime,

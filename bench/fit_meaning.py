@@ -15,7 +15,6 @@ figure beside it fits and scores on every item (optimistic).
 from __future__ import annotations
 
 import argparse
-import itertools
 import sys
 from pathlib import Path
 
@@ -26,9 +25,8 @@ sys.path.insert(0, str(ROOT / "bench"))
 import devdata
 
 from bot.config import load
-from bot.match import Matcher, Topic, topics_of
-from bot.match.matcher import foreign
-from bot.match.query import cues_of
+from bot.match import Matcher, topics_of
+from bot.match.matcher import decide
 from bot.semantic import load_semantic
 from bot.semantic.background import BACKGROUND
 from bot.semantic.cache import write
@@ -38,18 +36,21 @@ GRID_MIN = [x / 100 for x in range(40, 96, 5)]
 GRID_VETO = [x / 100 for x in range(0, 61, 5)]
 
 
-def decide(q: bool, s: float, min_score: float, veto: float) -> bool:
-    """bot.match.matcher's rule; `s` is -1 for an item the topic's cues do not reach (its
-    meaning is never consulted)."""
-    return (q and s >= veto) or (not q and s >= min_score)
+# (query matched, meaning score or None where not consulted, excluded, labelled so)
+Row = tuple[bool, float | None, bool, bool]
 
 
-def f1(rows: list[tuple[bool, float, bool]], min_score: float, veto: float) -> float:
-    return devdata.prf([decide(q, s, min_score, veto) for q, s, _ in rows],
-                       [g for _, _, g in rows])[2]
+def predict(row: Row, min_score: float, veto: float) -> bool:
+    """The topic's decision, as bot.match.matcher makes it, at these two scores."""
+    q, s, excluded, _ = row
+    return not excluded and decide(q, s, min_score, veto)
 
 
-def best(rows: list[tuple[bool, float, bool]]) -> tuple[float, float]:
+def f1(rows: list[Row], min_score: float, veto: float) -> float:
+    return devdata.prf([predict(r, min_score, veto) for r in rows], [r[3] for r in rows])[2]
+
+
+def best(rows: list[Row]) -> tuple[float, float]:
     return max(((m, v) for m in GRID_MIN for v in GRID_VETO if v <= m),
                key=lambda mv: (round(f1(rows, *mv), 4), mv[0], -mv[1]))
 
@@ -74,40 +75,33 @@ def main() -> int:
         print("skipped: ../shared/data is not present (only in the project's workspace)")
         return 0
     items = devdata.load()
-    keywords = Matcher(topics_of(settings.topics, None))
-    cues = Matcher([Topic(t.name, cues_of(t.query)) for t in settings.topics])
-    meanings = {t.name: semantic.scorer(t.meaning.positives, t.meaning.counter_examples)
-                for t in settings.topics if t.meaning}
-    rows: dict[str, list[tuple[bool, float, bool]]] = {t: [] for t in meanings}
+    matcher = Matcher(topics_of(settings.topics, semantic))
+    rows: dict[str, list[Row]] = {t.name: [] for t in settings.topics if t.meaning}
     for item in items:
         title, text = str(item["title"] or ""), str(item["summary"])
-        hit = {m.topic for m in keywords.match(title, text)}
-        cued = {m.topic for m in cues.match(title, text)}
         vector = semantic.item_vector(title, text)
-        for topic, scorer in meanings.items():
-            consulted = topic in hit or topic in cued or foreign(f"{title} {text}")
-            score = scorer.score(vector) if consulted else -1.0
-            rows[topic].append((topic in hit, score,
-                                bool(item["labels"][topic])))   # type: ignore[index]
+        for w in matcher.weigh(title, text, lambda v=vector: v):
+            if w.topic.name in rows:
+                rows[w.topic.name].append((w.hit is not None, w.score, w.excluded,
+                                           bool(item["labels"][w.topic.name])))  # type: ignore[index]
 
     print(f"{len(items)} items ({', '.join(devdata.FILES)}); P / R / F1")
     for topic, rs in rows.items():
-        gold = [g for *_, g in rs]
-        for name, pred in (("query", [q for q, _, _ in rs]),
-                           ("meaning alone", [s >= MIN_SCORE for _, s, _ in rs]),
-                           ("shipped decision", [decide(q, s, MIN_SCORE, VETO_BELOW)
-                                                 for q, s, _ in rs])):
+        gold = [r[3] for r in rs]
+        for name, pred in (("query", [q and not x for q, _, x, _ in rs]),
+                           ("meaning alone", [s is not None and s >= MIN_SCORE and not x
+                                              for _, s, x, _ in rs]),
+                           ("shipped decision", [predict(r, MIN_SCORE, VETO_BELOW)
+                                                 for r in rs])):
             p, r, f = devdata.prf(pred, gold)
             print(f"  {topic:<10} {name:<17} {p:.3f} / {r:.3f} / {f:.3f}")
         for file in devdata.FILES:
-            part = [(q, s, g) for (q, s, g), it in zip(rs, items, strict=True)
-                    if it["file"] == file]
+            part = [r for r, it in zip(rs, items, strict=True) if it["file"] == file]
             print(f"  {topic:<10} {'  ' + file:<17} F1 {f1(part, MIN_SCORE, VETO_BELOW):.3f}")
 
-    pooled = list(itertools.chain.from_iterable(
-        [(q, s, g, devdata.group(it)) for (q, s, g), it in zip(rs, items, strict=True)]
-        for rs in rows.values()))
-    allfit = best([(q, s, g) for q, s, g, _ in pooled])
+    pooled = [(r, devdata.group(it)) for rs in rows.values()
+              for r, it in zip(rs, items, strict=True)]
+    allfit = best([r for r, _ in pooled])
     print(f"\nthe two scores, fitted on every item of both topics: min_score {allfit[0]:.2f}, "
           f"veto_below {allfit[1]:.2f} (shipped: {MIN_SCORE:.2f}, {VETO_BELOW:.2f})")
     for seed in range(args.seeds):
@@ -115,24 +109,26 @@ def main() -> int:
         found: dict[str, list[bool]] = {t: [False] * len(items) for t in rows}
         chosen = []
         for k in range(5):
-            mv = best([(q, s, g) for q, s, g, grp in pooled if fold[grp] != k])
+            mv = best([r for r, grp in pooled if fold[grp] != k])
             chosen.append(mv)
             for topic, rs in rows.items():
-                for n, ((q, s, _), it) in enumerate(zip(rs, items, strict=True)):
+                for n, (r, it) in enumerate(zip(rs, items, strict=True)):
                     if fold[devdata.group(it)] == k:
-                        found[topic][n] = decide(q, s, *mv)
+                        found[topic][n] = predict(r, *mv)
         cells = []
         for topic, rs in rows.items():
-            p, r, f = devdata.prf(found[topic], [g for *_, g in rs])
-            cells.append(f"{topic} {p:.3f} / {r:.3f} / {f:.3f}")
+            p, r_, f = devdata.prf(found[topic], [r[3] for r in rs])
+            cells.append(f"{topic} {p:.3f} / {r_:.3f} / {f:.3f}")
         print(f"  CV by storyline, seed {seed}: " + "   ".join(cells)
               + f"   (scores chosen: {sorted(set(chosen))})")
     if args.misses:
         for topic, rs in rows.items():
-            for (q, s, g), it in zip(rs, items, strict=True):
-                if decide(q, s, MIN_SCORE, VETO_BELOW) != g:
-                    kind = "FN" if g else "FP"
-                    print(f"  {topic} {kind} {it['id']} {it['lang']} query={q} meaning={s:.2f}")
+            for row, it in zip(rs, items, strict=True):
+                if predict(row, MIN_SCORE, VETO_BELOW) != row[3]:
+                    kind = "FN" if row[3] else "FP"
+                    meaning = "-" if row[1] is None else f"{row[1]:.2f}"
+                    print(f"  {topic} {kind} {it['id']} {it['lang']} query={row[0]} "
+                          f"excluded={row[2]} meaning={meaning}")
     return 0
 
 

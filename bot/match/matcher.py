@@ -25,7 +25,7 @@ from bot.models import Match
 from bot.semantic import Semantic, Vector
 from bot.settings import MIN_SCORE, VETO_BELOW, TopicConfig
 
-__all__ = ["FOREIGN", "Matcher", "Topic", "foreign", "topics_of"]
+__all__ = ["FOREIGN", "Matcher", "Topic", "Weighing", "decide", "foreign", "topics_of"]
 
 # At least this share of an item's letters outside ASCII (and 3 of them): written in
 # another language or script. English with an "Erdoğan" or "Zürich" stays below it; Spanish,
@@ -45,6 +45,24 @@ class Topic:
     meaning: Callable[[Vector], float] | None = None    # Semantic.scorer(...).score
     min_score: float = MIN_SCORE
     veto_below: float = VETO_BELOW
+
+
+@dataclass(frozen=True)
+class Weighing:
+    """What a topic's signals say of one item, before `decide` weighs them."""
+
+    topic: Topic
+    hit: Match | None          # the query's match
+    score: float | None        # the meaning's score; None where it was not consulted
+    excluded: bool             # an exclusion matched: final
+
+
+def decide(query: bool, score: float | None, min_score: float, veto_below: float) -> bool:
+    """The rule in the module's docstring, exclusions aside: the query alone where the
+    meaning is silent, else the meaning's score against the bar the query sets."""
+    if score is None:
+        return query
+    return score >= (veto_below if query else min_score)
 
 
 def foreign(text: str) -> bool:
@@ -86,29 +104,38 @@ class Matcher:
     def pattern_count(self) -> int:
         return self._keywords.pattern_count
 
-    def match(self, title: str, text: str, vector: VectorOf | None = None) -> list[Match]:
-        """Matches in topic order. `vector` gives the item's embedding when a meaning needs
-        it (called at most once per topic; the caller memoises it)."""
+    def weigh(self, title: str, text: str, vector: VectorOf | None = None) -> list[Weighing]:
+        """What each topic's signals say, in topic order. `vector` gives the item's
+        embedding when a meaning needs it (the caller memoises it); an excluded topic's
+        meaning is never consulted."""
         by_name = {m.topic: m for m in self._keywords.match(title, text)}
         other_script: bool | None = None                 # worked out when first needed
         out = []
         for topic in self.topics:
-            if _EXCLUDE + topic.name in by_name:
-                continue
             hit = by_name.get(topic.name)
+            excluded = _EXCLUDE + topic.name in by_name
             score = None
-            if (topic.meaning is not None and vector is not None and hit is None
-                    and _CUES + topic.name not in by_name and other_script is None):
-                other_script = foreign(f"{title} {text}")
-            if topic.meaning is not None and vector is not None and (
-                    hit is not None or _CUES + topic.name in by_name or other_script):
-                v = vector()
-                score = topic.meaning(v) if v is not None and v.any() else None
-            if score is None:
-                if hit is not None:
-                    out.append(hit)
-            elif hit is not None and score >= topic.veto_below:
-                out.append(Match(topic.name, hit.terms, topic.channel, score))
-            elif hit is None and score >= topic.min_score:
-                out.append(Match(topic.name, (), topic.channel, score, query=False))
+            if topic.meaning is not None and vector is not None and not excluded:
+                cued = hit is not None or _CUES + topic.name in by_name
+                if not cued and other_script is None:
+                    other_script = foreign(f"{title} {text}")
+                if cued or other_script:
+                    v = vector()
+                    score = topic.meaning(v) if v is not None and v.any() else None
+            out.append(Weighing(topic, hit, score, excluded))
+        return out
+
+    def match(self, title: str, text: str, vector: VectorOf | None = None) -> list[Match]:
+        """The topics the item matches, in topic order, each saying why."""
+        out = []
+        for w in self.weigh(title, text, vector):
+            t = w.topic
+            if w.excluded or not decide(w.hit is not None, w.score, t.min_score, t.veto_below):
+                continue
+            if w.score is None:
+                assert w.hit is not None                 # decide: the query alone
+                out.append(w.hit)
+            else:
+                out.append(Match(t.name, w.hit.terms if w.hit else (), t.channel, w.score,
+                                 query=w.hit is not None))
         return out

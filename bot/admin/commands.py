@@ -209,10 +209,9 @@ class Commands:
         lines = [f"{len(hits)} of {looked_at} articles seen in the last {_span(window)} "
                  "match (newest first)."]
         for hit in list(reversed(hits))[:DRY_RUN_SHOWN]:
-            why = ", ".join(hit.terms) if hit.terms else hit.why
             meaning = f" ({meaning_line(hit)})" if hit.scores else ""
             lines.append(f"• {_clip(hit.title or '(untitled)', 120)} — {hit.source} "
-                         f"[{why}]{meaning}")
+                         f"[{hit.reason}]{meaning}")
         if len(hits) > DRY_RUN_SHOWN:
             lines.append(f"… and {len(hits) - DRY_RUN_SHOWN} more")
         return "\n".join(lines)

@@ -33,6 +33,11 @@ class Hit:
     why: str = "terms"                       # which signal fired (bot.models.Match.why)
     scores: tuple[tuple[str, float], ...] = ()   # each topic's meaning score, when on
 
+    @property
+    def reason(self) -> str:
+        """The terms found, or which signal fired where no term did."""
+        return ", ".join(self.terms) if self.terms else self.why
+
 
 def _candidates_from_feed(url: str, limits: FetchLimits) -> list[tuple[str, str, str,
                                                                        str | None,
@@ -92,8 +97,7 @@ def render(looked_at: int, hits: list[Hit]) -> str:
     for hit in hits:
         when = f" ({hit.published:%Y-%m-%d %H:%M})" if hit.published else ""
         lines.append(f"• {hit.title} — {hit.source}{when}")
-        why = ", ".join(hit.terms) if hit.terms else hit.why
-        lines.append(f"  why: {why or '(query matched)'}"
+        lines.append(f"  why: {hit.reason or '(query matched)'}"
                      + (f" ({hit.why})" if hit.terms and hit.why != "terms" else ""))
         if hit.scores:
             lines.append(f"  {meaning_line(hit)}")

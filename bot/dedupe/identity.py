@@ -23,6 +23,7 @@ from datetime import timedelta
 from typing import Protocol
 
 from bot.dedupe.terms import overlap, shared_names
+from bot.semantic import logistic
 
 __all__ = ["BUSY", "BUSY_WINDOW", "FEATURES", "MIN_TERMS", "SAME", "SAME_QUIET", "WEIGHTS",
            "features", "identity", "merge_bar"]
@@ -90,8 +91,7 @@ def identity(a: Terms, b: Terms, dense: float,
              gap: tuple[timedelta, timedelta]) -> float:
     """The probability-like score that `a` and `b` report the same story."""
     f = features(a, b, dense, gap)
-    z = BIAS + sum(WEIGHTS[k] * f[k] for k in FEATURES)
-    return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, z))))
+    return logistic(BIAS + sum(WEIGHTS[k] * f[k] for k in FEATURES))
 
 
 def merge_bar(recent: int) -> float:

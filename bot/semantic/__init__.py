@@ -3,6 +3,7 @@
 example sentences mean (`Semantic.scorer`), vectors as bytes and the nearest stored ones.
 Only this package imports the encoder."""
 
+from bot.semantic.classifier import logistic
 from bot.semantic.codec import NEAREST, nearest, pack, unpack
 from bot.semantic.encoder import MAX_CHARS
 from bot.semantic.load import MODELS, load_semantic
@@ -10,4 +11,4 @@ from bot.semantic.signal import LazyVector, Semantic, item_text
 from bot.semantic.types import Encoder, Vector
 
 __all__ = ["MAX_CHARS", "MODELS", "NEAREST", "Encoder", "LazyVector", "Semantic", "Vector",
-           "item_text", "load_semantic", "nearest", "pack", "unpack"]
+           "item_text", "load_semantic", "logistic", "nearest", "pack", "unpack"]

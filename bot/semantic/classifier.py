@@ -18,10 +18,15 @@ import numpy as np
 
 from bot.semantic.types import Vector
 
-__all__ = ["C", "MeaningScorer", "fit_logistic"]
+__all__ = ["C", "MeaningScorer", "fit_logistic", "logistic"]
 
 C = 10.0          # inverse L2 strength, as in scikit-learn's LogisticRegression(C=...)
 _ITERATIONS = 25  # Newton steps; the fit converges in under 10 on a hundred sentences
+
+
+def logistic(z: float) -> float:
+    """1 / (1 + e^-z), the score of a fitted logistic model; clamped, so no z overflows."""
+    return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, z))))
 
 
 def fit_logistic(x: Vector, y: np.ndarray, c: float = C, *,
@@ -63,5 +68,4 @@ class MeaningScorer:
         return cls(*fit_logistic(x, y))
 
     def score(self, vector: Vector) -> float:
-        z = float(vector @ self.weights) + self.bias
-        return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, z))))
+        return logistic(float(vector @ self.weights) + self.bias)

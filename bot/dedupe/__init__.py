@@ -1,7 +1,8 @@
 """The dedupe stage, pure: `fingerprint()` an article, `same_story()` decides whether two
 fingerprints report one story."""
 
-from bot.dedupe.identity import BUSY_WINDOW, merge_bar
+from bot.dedupe.identity import BUSY_WINDOW, SAME, merge_bar
 from bot.dedupe.story import StoryFingerprint, fingerprint, same_story
 
-__all__ = ["BUSY_WINDOW", "StoryFingerprint", "fingerprint", "merge_bar", "same_story"]
+__all__ = ["BUSY_WINDOW", "SAME", "StoryFingerprint", "fingerprint", "merge_bar",
+           "same_story"]

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 
 import bot.pipeline.schedule as schedule
 from bot import metrics
-from bot.dedupe import BUSY_WINDOW, fingerprint, merge_bar, same_story
+from bot.dedupe import BUSY_WINDOW, SAME, fingerprint, merge_bar, same_story
 from bot.errors import FeedError
 from bot.models import Article, FeedState, Match, NotModified
 from bot.pipeline.context import Context, FeedReport
@@ -193,9 +193,12 @@ def _record_article(ctx: Context, feed: FeedConfig, article: Article, summary: s
         since = now - ctx.settings.dedupe_window
         # Stories sharing a key, and those whose first report reads most like this one (a
         # report in another language shares no key): each compared with its FIRST report.
-        # In a busy stretch a merge needs more evidence (identity.merge_bar says why).
-        near = nearest(fp.vector, tx.vectors(since)) if fp.vector is not None else []
-        bar = merge_bar(tx.opened_since(now - BUSY_WINDOW))
+        # In a busy stretch a merge needs more evidence (identity.merge_bar says why); the
+        # rules without vectors have no bar.
+        near, bar = [], SAME
+        if fp.vector is not None:
+            near = nearest(fp.vector, tx.vectors(since))
+            bar = merge_bar(tx.opened_since(now - BUSY_WINDOW))
         earlier = next((row for row in tx.candidates(
             fp.url_key, fp.title_key, fp.bands, since=since, also=near)
             if same_story(fp, first_report(row.fingerprint, row.vector), bar)), None)

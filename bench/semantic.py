@@ -28,12 +28,9 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import ClassVar
 
 import numpy as np
 
@@ -43,6 +40,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 import devdata
 
+from tests.fakes.feed_server import FeedServer
 from tests.feedgen import Item, rss
 
 
@@ -157,21 +155,6 @@ def cost(runs: int) -> int:
     return 0
 
 
-class _Feeds(BaseHTTPRequestHandler):
-    bodies: ClassVar[dict[str, bytes]] = {}
-
-    def do_GET(self) -> None:
-        body = self.bodies.get(self.path, b"")
-        self.send_response(200 if body else 404)
-        self.send_header("Content-Type", "application/rss+xml")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
 def rate(cycles: int, feeds: int, per_feed: int) -> int:
     from bot.config import load
     from bot.pipeline import build_context
@@ -182,12 +165,10 @@ def rate(cycles: int, feeds: int, per_feed: int) -> int:
         print("skipped: ../shared/data is not present")
         return 0
     items = devdata.load()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Feeds)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    port = server.server_address[1]
+    server = FeedServer().start()
     for model in ("off", "auto"):
         tmp = Path(tempfile.mkdtemp(prefix="newsbot-rate-"))
-        urls = [f"http://127.0.0.1:{port}/{model}/f{i}.xml" for i in range(feeds)]
+        urls = [server.url(f"/{model}/f{i}.xml") for i in range(feeds)]
         (tmp / "newsbot.yaml").write_text(
             'channel: "@bench"\nfeeds:\n' + "".join(f"  - {u}\n" for u in urls)
             + f'include: ["{ROOT / "config" / "topics.yaml"}"]\nsemantic: {{model: {model}}}\n')
@@ -208,7 +189,7 @@ def rate(cycles: int, feeds: int, per_feed: int) -> int:
                                       description=f"<p>{it['summary']}</p>",
                                       link=f"https://rate.example/{n}",
                                       published=now - timedelta(seconds=n % 50)))
-                _Feeds.bodies[f"/{model}/f{f}.xml"] = rss(fresh, title=f"Feed {f}")
+                server.set_feed(f"/{model}/f{f}.xml", rss(fresh, title=f"Feed {f}"))
             ru = resource.getrusage(resource.RUSAGE_SELF)
             cpu, wall = ru.ru_utime + ru.ru_stime, time.perf_counter()
             reports = poll_cycle(ctx, settings.feeds, workers=settings.polling.workers,
@@ -222,7 +203,7 @@ def rate(cycles: int, feeds: int, per_feed: int) -> int:
         print(f"semantic.model {model:<4}: {new:.0f} new items a cycle ({matched:.0f} matched): "
               f"{wall_s:.1f} s wall, {cpu_s:.1f} s CPU of the main process (median of "
               f"{cycles}; parse workers not counted) -> {new / wall_s * 60:,.0f} items/min")
-    server.shutdown()
+    server.stop()
     return 0
 
 

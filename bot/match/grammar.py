@@ -20,11 +20,14 @@ import snowballstemmer
 
 from bot.errors import QueryError
 from bot.text import fold as fold_text
+from bot.text import strip_accents
 
-# Atom kinds: one token compared by its English stem, by its exact folded form, or by prefix.
-STEM, EXACT, PREFIX = "stem", "exact", "prefix"
+# Atom kinds: one token compared by its English stem, by its exact folded form, by prefix,
+# or (`case:`) by its exact form with accents folded but letter case kept.
+STEM, EXACT, PREFIX, CASED = "stem", "exact", "prefix", "cased"
 Atom = tuple[str, str]
 FIELDS = ("title",)
+CASE = "case"           # `case:UN`: the letters' case counts (not a field: it scopes nothing)
 NEAR_MAX = 100          # proximity window cap; also keeps title and text apart (see match.py)
 NEAR_DEFAULT = 10
 
@@ -177,10 +180,11 @@ def lex(src: str, key: str) -> list[Tok]:
                     raise QueryError("expected a list name after '@'", key=key, column=i + 1)
                 out.append(Tok("LIST", word[1:], i + 1))
             elif j < n and src[j] == ":":
-                if word.lower() not in FIELDS:
-                    raise QueryError(f"unknown field '{word}:' (known: title:)",
+                if word.lower() not in (*FIELDS, CASE):
+                    raise QueryError(f"unknown prefix '{word}:' (known: title:, case:)",
                                      key=key, column=i + 1)
-                out.append(Tok("FIELD", word.lower(), i + 1))
+                out.append(Tok("CASE" if word.lower() == CASE else "FIELD", word.lower(),
+                               i + 1))
                 j += 1
             elif word in ("OR", "AND", "NOT"):
                 out.append(Tok(word, word, i + 1))
@@ -201,7 +205,7 @@ def lex(src: str, key: str) -> list[Tok]:
 # ---- parser ------------------------------------------------------------------------------
 
 ListResolver = Callable[[str, int], Node | None]
-_STARTS = {"(", "PHRASE", "WORD", "FIELD", "LIST", "NOT"}
+_STARTS = {"(", "PHRASE", "WORD", "FIELD", "CASE", "LIST", "NOT"}
 
 
 def _describe(t: Tok) -> str:
@@ -211,11 +215,12 @@ def _describe(t: Tok) -> str:
 class Parser:
     """query := or ; or := and (OR and)* ; and := unary ([AND] unary)* ;
     unary := (NOT | -) unary | near ; near := primary (NEAR/n primary)* ;
-    primary := ( or ) | field: primary | word | word* | "phrase" | @list"""
+    primary := ( or ) | field: primary | case: primary | word | word* | "phrase" | @list"""
 
     def __init__(self, src: str, key: str, resolve: ListResolver) -> None:
         self.key, self.resolve = key, resolve
         self.toks, self.i = lex(src, key), 0
+        self.cased: Tok | None = None       # inside `case:`: the token that opened it
 
     def error(self, message: str, tok: Tok) -> QueryError:
         return QueryError(message, key=self.key, column=tok.col)
@@ -280,7 +285,17 @@ class Parser:
             return node
         if t.kind == "FIELD":
             return scoped(self.primary(), t.text)
+        if t.kind == "CASE":
+            outer, self.cased = self.cased, self.cased or t
+            try:
+                return self.primary()
+            finally:
+                self.cased = outer
         if t.kind == "LIST":
+            if self.cased:
+                # A list's items were parsed on their own: write case: on each item instead.
+                raise self.error("case: applies to words and phrases, not to a @list "
+                                 "(write case: on the list's items)", t)
             listed = self.resolve(t.text, t.col)
             if listed is None:
                 raise self.error(f"unknown list '@{t.text}'", t)
@@ -297,9 +312,17 @@ class Parser:
             body = chunk[:-1] if chunk.endswith("*") else chunk
             if "*" in body:
                 raise self.error("'*' is only allowed at the end of a word", t)
-            toks = [w for w, _, _ in words(body)]
-            if not toks:
+            found = list(words(body))
+            if not found:
                 raise self.error(f"no letters or digits in {t.text!r}", t)
+            if self.cased:
+                if chunk.endswith("*"):
+                    raise self.error("case: takes whole words, not a prefix*", t)
+                # Compared as written, accents aside: "UN" is the United Nations, "un" the
+                # French article; "US" the country, "us" the pronoun.
+                atoms += [(CASED, strip_accents(body[s:e])) for _, s, e in found]
+                continue
+            toks = [w for w, _, _ in found]
             atoms += [(kind, stem(w) if kind == STEM else w) for w in toks]
             if chunk.endswith("*"):
                 atoms[-1] = (PREFIX, toks[-1])

@@ -17,9 +17,10 @@ from typing import Any
 import ahocorasick
 
 from bot.match.evaluate import Fn, Span, TermFn, compile_node, flat, ordered, term_fn
-from bot.match.grammar import EXACT, NEAR_MAX, PREFIX, Atom, stem, words
+from bot.match.grammar import CASED, EXACT, NEAR_MAX, PREFIX, Atom, fold, stem, words
 from bot.match.query import Query
 from bot.models import Match
+from bot.text import strip_accents
 
 # Separators: folded words are written "\x01word", stems "\x02stem". An exact atom is
 # "\x01word\x01", a prefix "\x01pre", a stem "\x02stem\x02": each can only start at a word
@@ -31,6 +32,8 @@ def _pattern(atom: Atom) -> str:
     kind, value = atom
     if kind == EXACT:
         return _F + value + _F
+    if kind == CASED:       # found as its folded word; `match` then checks the letters' case
+        return _F + fold(value) + _F
     if kind == PREFIX:
         return _F + value
     return _S + value + _S
@@ -54,6 +57,8 @@ class Keywords:
         self._queries = [query for _, query, _ in queries]
         self._automaton = ahocorasick.Automaton()
         ids: dict[Atom, int] = {}
+        by_pattern: dict[str, list[int]] = {}       # "UN" and "un" share one pattern
+        self._cased: dict[int, str] = {}            # atom id -> the form it must have
         index: list[list[list[Any]]] = []
         self._set_size: list[int] = []
         self._set_topic: list[int] = []
@@ -63,8 +68,9 @@ class Keywords:
                 if atom not in ids:
                     ids[atom] = len(ids)
                     index.append([[] for _ in range(WITHIN + 1)])
-                    pattern = _pattern(atom)
-                    self._automaton.add_word(pattern, (ids[atom], len(pattern) - 1))
+                    by_pattern.setdefault(_pattern(atom), []).append(ids[atom])
+                    if atom[0] == CASED:
+                        self._cased[ids[atom]] = atom[1]
             shape = flat(query.root)
             self._run.append(None if shape else compile_node(query.root, ids))
             if shape:
@@ -87,6 +93,8 @@ class Keywords:
                 self._set_size.append(len(need))
                 self._set_topic.append(t_index)
         self._atoms = list(ids)
+        for pattern, atom_ids in by_pattern.items():
+            self._automaton.add_word(pattern, (tuple(atom_ids), len(pattern) - 1))
         # (WORD topics, the other roles or None): most atoms are only some topics' words.
         self._index = [(tuple(dict.fromkeys(e[WORD])),
                         tuple(tuple(dict.fromkeys(r)) for r in e[TERM:]) if any(e[TERM:])
@@ -131,9 +139,17 @@ class Keywords:
             cur += 1
 
         found: dict[int, list[int]] = defaultdict(list)
-        for end, (atom_id, last) in self._automaton.iter("".join(parts)):
-            found[atom_id].append(at[end - last])
+        for end, (atom_ids, last) in self._automaton.iter("".join(parts)):
+            for atom_id in atom_ids:
+                found[atom_id].append(at[end - last])
         self.last_hits = sum(map(len, found.values()))
+        for atom_id in self._cased.keys() & found.keys():
+            kept = [p for p in found[atom_id] if self._cased[atom_id] == strip_accents(
+                _surface(p, title, t_words, text, x_words, offset))]
+            if kept:
+                found[atom_id] = kept
+            else:
+                del found[atom_id]
 
         # One pass over the atoms found: each updates only the topics it belongs to.
         word_of: dict[int, list[int]] = defaultdict(list)       # flat topic -> its words
@@ -201,6 +217,14 @@ class Keywords:
                     terms = surfaces(spans)
             out.append(Match(names[t_index], terms, channels[t_index]))
         return out
+
+
+def _surface(pos: int, title: str, t_words: list[tuple[str, int, int]],
+             text: str, x_words: list[tuple[str, int, int]], offset: int) -> str:
+    """The word at layout position `pos` as the article wrote it."""
+    src, ws, base = (title, t_words, 0) if pos < offset else (text, x_words, offset)
+    _, start, end = ws[pos - base]
+    return src[start:end]
 
 
 def _surfaces(spans: list[Span], title: str, t_words: list[tuple[str, int, int]],

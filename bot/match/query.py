@@ -9,6 +9,7 @@ The language (reference with examples: docs/query-language.md)::
     a b  /  a AND b        both;   a OR b  /  a | b   either;   NOT a  /  -a   not
     Putin NEAR/8 Kim       at most 8 words between them, either order (NEAR alone = NEAR/10)
     title:summit           only in the title;  title:(a OR b)
+    case:UN                that letter case only (UN, not the article "un"); case:(UN OR EU)
     @leaders               a named term list from config (`lists:`), as an OR of its items
 
 Evaluation never scans the text: `bot.match.matcher.Matcher` finds every atom of every topic in one

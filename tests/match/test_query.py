@@ -84,6 +84,22 @@ def matches(query: str, text: str, title: str = "") -> bool:
     ("cafe", "Café society", True),
     ("Erdogan", "Erdoğan said", True),
     ("Straße", "STRASSE", True),
+    # case: the letters' case counts (accents still folded): acronyms that are words elsewhere
+    ("sanctions case:UN", "UN sanctions on the regime", True),
+    ("sanctions case:UN", "des sanctions pour un site", False),     # French article
+    ("sanctions case:US", "the judge sanctioned us", False),       # the pronoun
+    ("sanctions case:US", "US sanctions", True),
+    ("case:USA", "la empresa usa el dinero", False),               # Spanish "uses"
+    ("case:Élysée", "at the Elysee palace", True),                 # accents folded ...
+    ("case:Élysée", "at the ELYSÉE palace", False),                # ... case kept
+    ('case:"Security Council"', "The Security Council voted", True),
+    ('case:"Security Council"', "a security council of firms", False),
+    ("case:(UN OR EU)", "EU leaders", True),
+    ("case:(UN OR EU)", "eu acho", False),                          # Portuguese "I"
+    ("case:UN un", "un UN", True),                  # the same word in both senses at once
+    ("case:UN NEAR/1 sanctions", "UN sanctions", True),
+    ("summit -case:CEO", "CEO summit", False),
+    ("summit -case:CEO", "the ceo of summits", True),
 ])
 def test_query_semantics(query: str, text: str, expected: bool) -> None:
     assert matches(query, text) is expected
@@ -118,7 +134,12 @@ def test_title_scope(query: str, title: str, text: str, expected: bool) -> None:
     ("", "q", "q: empty query at column 1"),
     ("   ", "q", "q: empty query at column 4"),
     ("summit @nope", "q", "q: unknown list '@nope' at column 8"),
-    ("body:summit", "q", "q: unknown field 'body:' (known: title:) at column 1"),
+    ("body:summit", "q", "q: unknown prefix 'body:' (known: title:, case:) at column 1"),
+    ("case:UN*", "q", "q: case: takes whole words, not a prefix* at column 6"),
+    ("case:@leaders", "q", "q: case: applies to words and phrases, not to a @list "
+                           "(write case: on the list's items) at column 6"),
+    ("case:(UN OR @meet)", "q", "q: case: applies to words and phrases, not to a @list "
+                                "(write case: on the list's items) at column 13"),
     ("sum*mit", "q", "q: '*' is only allowed at the end of a word at column 1"),
     ("a NEAR/x b", "q", "q: expected NEAR/n with n from 0 to 100 at column 3"),
     ("a NEAR/500 b", "q", "q: expected NEAR/n with n from 0 to 100 at column 3"),

@@ -82,6 +82,21 @@ def test_default_topic_f1_on_both_dev_sets(name: str) -> None:
     ("", "Der Bundeskanzler empfing den polnischen Ministerpräsidenten zu Gesprächen in Berlin.",
      {"summits"}),
     ("", "Os Estados Unidos anunciaram novas sanções contra bancos iranianos.", {"sanctions"}),
+    ("", "Russland hat 30 kanadischen Politikern die Einreise verboten.", {"sanctions"}),
+    ("", "Moskau verhängt ein Einreiseverbot gegen 50 britische Abgeordnete.", {"sanctions"}),
+    ("", "The Treasury issued a licence allowing the oil company to keep operating in the "
+         "country.", {"sanctions"}),
+    ("", "ملك الأردن يستقبل رئيس الوزراء العراقي في عمان لإجراء محادثات.", {"summits"}),
+    ("", "Diplomatic sherpas worked through the night before the leaders' summit opened in Rome.",
+     {"summits"}),
+    # Acronyms in their letter case; ministers, courts and regulators are not the topics.
+    ("", "L'autorité de la concurrence a prononcé des sanctions contre un opérateur télécom.",
+     set()),
+    ("", "The judge told us the sanctions against the lawyers would stand.", set()),
+    ("", "A court froze the assets of the tycoon at the request of creditors in the lawsuit.",
+     set()),
+    ("", "Foreign ministers held a summit of the bloc in Brussels to prepare the agenda.", set()),
+    ("", "Two Sherpa guides led the expedition to the summit of the mountain.", set()),
 ])
 def test_defaults_on_unseen_sentences(title: str, text: str, topics: set[str]) -> None:
     if load_semantic() is None and any(ord(c) > 127 for c in text):

@@ -28,7 +28,7 @@ import devdata
 
 from bot.config import load
 from bot.match import Matcher, Topic, compile_query, terms_query, topics_of
-from bot.match.grammar import words
+from bot.match.words import words
 
 TOPICS = ROOT / "config" / "topics.yaml"
 BASELINE = {"summits": "summit", "sanctions": "sanction"}

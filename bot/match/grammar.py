@@ -1,6 +1,6 @@
-"""Topic query language: word normalisation, lexer and parser (evaluation is in `bot.match.query`).
+"""Topic query language: syntax tree, lexer and parser (evaluation is in `bot.match.query`).
 
-Documents and queries go through the same `words`/`fold`/`stem` functions, so whatever a
+Query terms become atoms through `bot.match.words`, as articles' words do, so whatever a
 query term turns into, the same text in an article turns into the same thing.
 The parser is recursive descent over a flat token list: no regex is ever built from user
 input, so nothing a user writes can make matching backtrack.
@@ -9,17 +9,11 @@ input, so nothing a user writes can make matching backtrack.
 from __future__ import annotations
 
 import re
-import sys
-import threading
-import unicodedata
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
-
-import snowballstemmer
 
 from bot.errors import QueryError
-from bot.text import fold as fold_text
+from bot.match.words import stem, words
 from bot.text import strip_accents
 
 # Atom kinds: one token compared by its English stem, by its exact folded form, by prefix,
@@ -30,58 +24,6 @@ FIELDS = ("title",)
 CASE = "case"           # `case:UN`: the letters' case counts (not a field: it scopes nothing)
 NEAR_MAX = 100          # proximity window cap; also keeps title and text apart (see match.py)
 NEAR_DEFAULT = 10
-
-_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
-
-
-def _mark_class() -> str:
-    # Combining marks are not \w in Python's re, which would split Devanagari or decomposed
-    # Latin words in two; list them once so they stay inside their word.
-    out, start, prev = [], -1, -2
-    for cp in range(0x300, sys.maxunicode + 1):
-        if unicodedata.category(chr(cp)) in ("Mn", "Mc", "Me"):
-            if cp != prev + 1:
-                if start >= 0:
-                    out.append((start, prev))
-                start = cp
-            prev = cp
-    out.append((start, prev))
-    return "".join(re.escape(chr(a)) + ("-" + re.escape(chr(b)) if b > a else "")
-                   for a, b in out)
-
-
-# One CJK ideograph or kana per token (those scripts do not put spaces between words, so a
-# term like 峰会 becomes a two-token phrase); otherwise runs of letters, digits and marks.
-# A single character class with `+` cannot backtrack.
-_WORD_RE = re.compile(rf"[{_CJK}]|(?:[^\W_{_CJK}]|[{_mark_class()}])+")
-# A Snowball stemmer keeps its word in instance state: one shared by the polling threads
-# raised IndexError mid-word (and could hand back another word's stem, which the cache below
-# would then keep). One per thread.
-_STEMMERS = threading.local()
-
-
-def words(text: str) -> Iterator[tuple[str, int, int]]:
-    """(folded word, start, end) for each word of `text` (offsets into `text`)."""
-    for m in _WORD_RE.finditer(text):
-        folded = fold(m.group())
-        if folded:
-            yield folded, m.start(), m.end()
-
-
-# Tokens repeat across items: the one fold (bot.text), memoised per token.
-fold = lru_cache(maxsize=200_000)(fold_text)
-
-
-@lru_cache(maxsize=200_000)
-def stem(folded: str) -> str:
-    """English stem for English-looking words; anything else is compared whole."""
-    if folded.isascii() and folded.isalpha() and len(folded) > 2:
-        stemmer = getattr(_STEMMERS, "english", None)
-        if stemmer is None:
-            stemmer = _STEMMERS.english = snowballstemmer.stemmer("english")
-        return str(stemmer.stemWord(folded))
-    return folded
-
 
 # ---- syntax tree -------------------------------------------------------------------------
 

@@ -1,6 +1,6 @@
 """Every topic's query over an article in one Aho-Corasick pass (`Keywords`).
 
-Per article: split title and text into words once (`query_parse.words`), lay the words out
+Per article: split title and text into words once (`bot.match.words`), lay the words out
 twice in one string (folded forms, then English stems, with different separators), run the
 automaton holding every atom of every topic over it once, then look the atoms found up in an
 inverted index (atom -> topics, and in what role). Cost grows with the text and the hits, not
@@ -17,8 +17,9 @@ from typing import Any
 import ahocorasick
 
 from bot.match.evaluate import Fn, Span, TermFn, compile_node, flat, ordered, term_fn
-from bot.match.grammar import CASED, EXACT, NEAR_MAX, PREFIX, Atom, fold, stem, words
+from bot.match.grammar import CASED, EXACT, NEAR_MAX, PREFIX, Atom
 from bot.match.query import Query
+from bot.match.words import fold, stem, words
 from bot.models import Match
 from bot.text import strip_accents
 

@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import snowballstemmer
 
-from bot.match.grammar import stem
+from bot.match.words import stem
 
 
 def test_threads_stem_each_word_as_one_thread_does() -> None:

@@ -96,6 +96,7 @@ def test_default_topic_f1_on_both_dev_sets(name: str) -> None:
     ("", "A court froze the assets of the tycoon at the request of creditors in the lawsuit.",
      set()),
     ("", "Foreign ministers held a summit of the bloc in Brussels to prepare the agenda.", set()),
+    ("", "Los primeros ministros del Caribe llegaron a la cumbre de la CELAC.", {"summits"}),
     ("", "Two Sherpa guides led the expedition to the summit of the mountain.", set()),
 ])
 def test_defaults_on_unseen_sentences(title: str, text: str, topics: set[str]) -> None:

@@ -117,7 +117,11 @@ def test_three_processes_poll_each_feed_once_per_interval_and_post_each_story_on
         times = [r.started for r in feed_server.requests_for(f"/f{n}.xml")
                  if start <= r.started <= end]
         gaps = list(itertools.pairwise(times))
-        assert all(b - a >= lower for a, b in gaps), (n, times)
+        # A poll the killed process had in flight never recorded itself: the restart releases
+        # the dead process's leases (bot/service/reclaim.py), so that feed is polled again at
+        # once, by design. Only a gap straddling the kill may be that short.
+        assert all(b - a >= lower or killed_at - EVERY <= a <= killed_at <= b
+                   for a, b in gaps), (n, times, killed_at)
         late = [(a, b) for a, b in gaps if b - a > upper
                 and not (a <= killed_at + lease_ttl and b >= killed_at)]
         assert not late, (n, late)

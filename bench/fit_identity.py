@@ -40,7 +40,7 @@ import devdata
 
 from bot.dedupe import identity
 from bot.dedupe import story as dedupe
-from bot.semantic import load_semantic
+from bot.semantic import load_semantic, logistic
 from bot.semantic.classifier import fit_logistic
 
 WINDOW = timedelta(hours=72)
@@ -120,7 +120,7 @@ def cross_validated(rows: list[dict], scored: list[dict], items: list[devdata.It
         w, b = fit([r for r in rows if not {fold[g] for g in r["groups"]} & held])
         for n, r in enumerate(scored):
             if {fold[g] for g in r["groups"]} == held and r["x"] is not None:
-                scores[n] = 1 / (1 + np.exp(-(float(np.dot(w, r["x"])) + b)))
+                scores[n] = logistic(float(np.dot(w, r["x"])) + b)
     return scores
 
 
@@ -153,7 +153,7 @@ def main() -> int:
             cv = cross_validated(dated, rows, items, seed)
             print(f"  CV by storyline, seed {seed}:      " + "  ".join(
                 f"{t:.2f}: {figures(rows, cv, t, subset)}" for t in THRESHOLDS))
-        allfit = [1 / (1 + np.exp(-(float(np.dot(w, r["x"])) + b)))
+        allfit = [logistic(float(np.dot(w, r["x"])) + b)
                   if r["x"] is not None else float("nan") for r in rows]
         print("  fitted and scored on all pairs:     " + "  ".join(
             f"{t:.2f}: {figures(rows, allfit, t, subset)}" for t in THRESHOLDS))

@@ -146,7 +146,7 @@ class Keywords:
         self.last_hits = sum(map(len, found.values()))
         for atom_id in self._cased.keys() & found.keys():
             kept = [p for p in found[atom_id] if self._cased[atom_id] == strip_accents(
-                _surface(p, title, t_words, text, x_words, offset))]
+                _text_of((p, p + 1), title, t_words, text, x_words, offset))]
             if kept:
                 found[atom_id] = kept
             else:
@@ -220,18 +220,17 @@ class Keywords:
         return out
 
 
-def _surface(pos: int, title: str, t_words: list[tuple[str, int, int]],
+def _text_of(span: Span, title: str, t_words: list[tuple[str, int, int]],
              text: str, x_words: list[tuple[str, int, int]], offset: int) -> str:
-    """The word at layout position `pos` as the article wrote it."""
-    src, ws, base = (title, t_words, 0) if pos < offset else (text, x_words, offset)
-    _, start, end = ws[pos - base]
-    return src[start:end]
+    """The words of `span` (layout positions; never across title and text) as written."""
+    s, e = span
+    src, ws, base = (title, t_words, 0) if s < offset else (text, x_words, offset)
+    return src[ws[s - base][1]:ws[e - 1 - base][2]]
 
 
 def _surfaces(spans: list[Span], title: str, t_words: list[tuple[str, int, int]],
               text: str, x_words: list[tuple[str, int, int]], offset: int) -> tuple[str, ...]:
     seen: dict[str, None] = {}
     for s, e in spans if len(spans) == 1 else ordered(spans):   # one hit: nothing to order
-        src, ws, base = (title, t_words, 0) if s < offset else (text, x_words, offset)
-        seen.setdefault(src[ws[s - base][1]:ws[e - 1 - base][2]], None)
+        seen.setdefault(_text_of((s, e), title, t_words, text, x_words, offset), None)
     return tuple(seen)

@@ -61,8 +61,8 @@ def dry_run(query: str, settings: Settings, *, now: datetime, feed: str | None =
     matcher = Matcher(topics_of(configured, semantic) if configured else [
         Topic(name="query", query=compile_query(query, lists=dict(settings.lists),
                                                 key="query"))])
-    meanings = [(t.name, semantic.scorer(t.meaning.positives, t.meaning.counter_examples))
-                for t in settings.topics if t.meaning and semantic]
+    # Every topic's meaning score is shown, whichever topic or query decides.
+    meanings = [(t.name, t.meaning) for t in topics_of(settings.topics, semantic) if t.meaning]
     if feed is not None:
         items = _candidates_from_feed(feed, FetchLimits())
     else:
@@ -81,7 +81,7 @@ def dry_run(query: str, settings: Settings, *, now: datetime, feed: str | None =
         found = matcher.match(title, text, vector)
         if found:
             v = vector()
-            scores = tuple((name, m.score(v)) for name, m in meanings) if v is not None else ()
+            scores = tuple((name, m(v)) for name, m in meanings) if v is not None else ()
             hits.append(Hit(title=title, source=source, link=link, published=published,
                             terms=found[0].terms, why=found[0].why, scores=scores))
     return len(items), hits

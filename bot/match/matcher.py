@@ -2,6 +2,8 @@
 
     exclude: hit          ─► no match, whatever else says yes (final for every signal)
     query matched         ─► a match, unless its meaning scores the item below `veto_below`
+    a NOT refused it      ─► no match: the query would have matched but for one of its NOTs
+                             (`refusals_of`), and what the operator ruled out stays out
     query did not match   ─► a match when its meaning scores the item at least `min_score`
 
 The meaning is consulted only for an item that contains at least one of the topic's query
@@ -20,7 +22,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from bot.match.keywords import Keywords
-from bot.match.query import Query, cues_of
+from bot.match.query import Query, cues_of, refusals_of
 from bot.models import Match
 from bot.semantic import Semantic, Vector
 from bot.settings import MIN_SCORE, VETO_BELOW, TopicConfig
@@ -34,6 +36,7 @@ FOREIGN = 0.01
 VectorOf = Callable[[], Vector | None]   # the item's vector, computed on first call only
 _EXCLUDE = "\x00exclude:"                # internal query names: no topic name can start so
 _CUES = "\x00cues:"
+_REFUSED = "\x00refused:"
 
 
 @dataclass(frozen=True)
@@ -55,6 +58,7 @@ class Weighing:
     hit: Match | None          # the query's match
     score: float | None        # the meaning's score; None where it was not consulted
     excluded: bool             # an exclusion matched: final
+    refused: bool = False      # the query matched but for a NOT: final for the meaning too
 
 
 def decide(query: bool, score: float | None, min_score: float, veto_below: float) -> bool:
@@ -93,6 +97,8 @@ class Matcher:
         queries = [(t.name, t.query, t.channel) for t in self.topics]
         queries += [(_EXCLUDE + t.name, t.exclude, None) for t in self.topics if t.exclude]
         queries += [(_CUES + t.name, cues_of(t.query), None) for t in self.topics if t.meaning]
+        queries += [(_REFUSED + t.name, r, None) for t in self.topics
+                    if t.meaning and (r := refusals_of(t.query)) is not None]
         self._keywords = Keywords(queries)
 
     @property
@@ -106,23 +112,24 @@ class Matcher:
 
     def weigh(self, title: str, text: str, vector: VectorOf | None = None) -> list[Weighing]:
         """What each topic's signals say, in topic order. `vector` gives the item's
-        embedding when a meaning needs it (the caller memoises it); an excluded topic's
-        meaning is never consulted."""
+        embedding when a meaning needs it (the caller memoises it); the meaning of a topic
+        whose exclusion or NOT ruled the item out is never consulted."""
         by_name = {m.topic: m for m in self._keywords.match(title, text)}
         other_script: bool | None = None                 # worked out when first needed
         out = []
         for topic in self.topics:
             hit = by_name.get(topic.name)
             excluded = _EXCLUDE + topic.name in by_name
+            refused = hit is None and _REFUSED + topic.name in by_name
             score = None
-            if topic.meaning is not None and vector is not None and not excluded:
+            if topic.meaning is not None and vector is not None and not (excluded or refused):
                 cued = hit is not None or _CUES + topic.name in by_name
                 if not cued and other_script is None:
                     other_script = foreign(f"{title} {text}")
                 if cued or other_script:
                     v = vector()
                     score = topic.meaning(v) if v is not None and v.any() else None
-            out.append(Weighing(topic, hit, score, excluded))
+            out.append(Weighing(topic, hit, score, excluded, refused))
         return out
 
     def match(self, title: str, text: str, vector: VectorOf | None = None) -> list[Match]:

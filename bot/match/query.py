@@ -25,9 +25,9 @@ from dataclasses import dataclass, field
 
 from bot.errors import QueryError
 from bot.match.evaluate import Span, atoms_of, compile_node, requirements
-from bot.match.grammar import And, Atom, Near, Node, Or, Parser, Term
+from bot.match.grammar import And, Atom, Near, Node, Not, Or, Parser, Term
 
-__all__ = ["Query", "Span", "compile_query", "cues_of", "terms_query"]
+__all__ = ["Query", "Span", "compile_query", "cues_of", "refusals_of", "terms_query"]
 
 Hits = Mapping[Atom, Sequence[int]]  # atom -> ascending word positions where it occurs
 
@@ -113,6 +113,26 @@ def cues_of(query: Query) -> Query:
     root: Node = Or(tuple(terms)) if len(terms) > 1 else next(iter(terms))
     atoms = frozenset(atoms_of(root))
     return Query(f"cues of {query.key}", root, query.key, atoms,
+                 tuple(dict.fromkeys(requirements(root) or [frozenset([a]) for a in atoms])))
+
+
+def refusals_of(query: Query) -> Query | None:
+    """The query with every NOT left out (None where it has none). An article this matches
+    and `query` does not was refused by a NOT: the operator said the topic is not about it,
+    and that stays final for the meaning as well (bot.match.matcher)."""
+    def keep(node: Node) -> Node | None:
+        if isinstance(node, Not):
+            return None
+        if isinstance(node, And | Or):
+            kids = [k for k in map(keep, node.children) if k is not None]
+            return None if not kids else kids[0] if len(kids) == 1 else type(node)(tuple(kids))
+        return node             # a word, a phrase or a NEAR (which never holds a NOT)
+
+    root = keep(query.root)
+    if root is None or root == query.root:
+        return None
+    atoms = frozenset(atoms_of(root))
+    return Query(f"refusals of {query.key}", root, query.key, atoms,
                  tuple(dict.fromkeys(requirements(root) or [frozenset([a]) for a in atoms])))
 
 

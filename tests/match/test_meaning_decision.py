@@ -48,6 +48,37 @@ def test_a_topic_decides_from_query_meaning_and_exclusions(
     assert Matcher([topic(score, exclude=exclude)]).match("", text, lambda: ANY) == expected
 
 
+# A NOT inside the query: "central bank", but not beside a mortgage.
+REFUSING = '("central bank" NOT mortgage) OR (bank AND "interest rate")'
+
+
+@pytest.mark.parametrize(("why", "text", "expected"), [
+    ("a NOT that refused a query match is final for the meaning",
+     "The central bank sold the mortgage.", []),
+    ("where nothing but a NOT's words were found, the meaning decides",
+     "The bank raised the mortgage.", [Match("rates", (), None, 0.99, query=False)]),
+    ("a query match elsewhere is not refused by the NOT",
+     "The central bank, the mortgage and the bank's interest rate.",
+     [Match("rates", ("bank", "interest rate"), None, 0.99)]),
+])
+def test_a_not_in_the_query_is_final_for_the_meaning(
+        why: str, text: str, expected: list[Match]) -> None:
+    t = Topic("rates", compile_query(REFUSING), meaning=lambda v: 0.99)
+    assert Matcher([t]).match("", text, lambda: ANY) == expected
+
+
+def test_a_refused_item_is_never_embedded() -> None:
+    calls: list[int] = []
+
+    def vector() -> np.ndarray:
+        calls.append(1)
+        return ANY
+
+    t = Topic("rates", compile_query(REFUSING), meaning=lambda v: 0.99)
+    assert Matcher([t]).weigh("", "The central bank sold the mortgage.", vector)[0].refused
+    assert calls == []
+
+
 @pytest.mark.parametrize(("text", "embedded"), [
     ("The central bank met.", True),        # the query matched: the meaning may veto
     ("The bank raised its rate.", True),    # a word of the query (a cue), though no match

@@ -6,6 +6,7 @@ import pytest
 
 from bot.errors import QueryError
 from bot.match import Matcher, Topic, compile_query, terms_query
+from bot.match.query import refusals_of
 
 LISTS = {
     "leaders": ["Putin", '"Kim Jong Un"', "Xi", '"prime minister"', "president"],
@@ -170,6 +171,28 @@ def test_list_errors_name_the_list(lists: dict[str, list[str]], key: str, messag
         compile_query("x OR @a", lists=lists, key="topics.t.query")
     assert err.value.key == key
     assert message in str(err.value)
+
+
+@pytest.mark.parametrize(("query", "refused", "not_refused"), [
+    ("summit NOT tech", "tech summit", "summit"),
+    ("(summit NOT tech) OR (Putin NEAR/8 met)", "the tech summit", "the summit"),
+    ("summit AND (NATO NOT minister)", "NATO summit of ministers", "summit with ministers"),
+    ("summit -tech -mountain", "tech and mountain summit", "tech and mountain"),
+])
+def test_refusals_are_what_only_a_not_kept_out(query: str, refused: str,
+                                              not_refused: str) -> None:
+    """refusals_of(q) matches and q does not: one of q's NOTs refused the article."""
+    q = compile_query(query, lists=LISTS)
+    r = refusals_of(q)
+    assert r is not None
+    for text, expected in ((refused, True), (not_refused, False)):
+        found = Matcher([Topic("q", q), Topic("r", r)]).match("", text)
+        assert ({m.topic for m in found} == {"r"}) is expected, text
+
+
+@pytest.mark.parametrize("query", ["summit", "Putin NEAR/8 (met OR talks)", "a OR (b c)"])
+def test_a_query_without_not_refuses_nothing(query: str) -> None:
+    assert refusals_of(compile_query(query, lists=LISTS)) is None
 
 
 def test_query_keeps_its_source() -> None:

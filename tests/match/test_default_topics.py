@@ -98,6 +98,15 @@ def test_default_topic_f1_on_both_dev_sets(name: str) -> None:
     ("", "Foreign ministers held a summit of the bloc in Brussels to prepare the agenda.", set()),
     ("", "Los primeros ministros del Caribe llegaron a la cumbre de la CELAC.", {"summits"}),
     ("", "Two Sherpa guides led the expedition to the summit of the mountain.", set()),
+    # "Leaders" with no title: business and faith leaders are not heads of state, and what a
+    # NOT of the query refused the meaning does not take back.
+    ("", "Business leaders and CEOs gathered at the annual CEO Summit in San Francisco.",
+     set()),
+    ("", "Faith leaders met at an interfaith summit to call for peace.", set()),
+    ("", "Chief executives from the bloc's economies opened the APEC CEO Summit.", set()),
+    ("", "The prime minister met business leaders, then held talks with the president.",
+     {"summits"}),
+    ("", "The two leaders met on the sidelines of the conference.", {"summits"}),
 ])
 def test_defaults_on_unseen_sentences(title: str, text: str, topics: set[str]) -> None:
     if load_semantic() is None and any(ord(c) > 127 for c in text):

@@ -111,9 +111,7 @@ def cues_of(query: Query) -> Query:
 
     walk(query.root)
     root: Node = Or(tuple(terms)) if len(terms) > 1 else next(iter(terms))
-    atoms = frozenset(atoms_of(root))
-    return Query(f"cues of {query.key}", root, query.key, atoms,
-                 tuple(dict.fromkeys(requirements(root) or [frozenset([a]) for a in atoms])))
+    return _derived(f"cues of {query.key}", root, query.key)
 
 
 def refusals_of(query: Query) -> Query | None:
@@ -131,8 +129,13 @@ def refusals_of(query: Query) -> Query | None:
     root = keep(query.root)
     if root is None or root == query.root:
         return None
+    return _derived(f"refusals of {query.key}", root, query.key)
+
+
+def _derived(source: str, root: Node, key: str) -> Query:
+    """A query the Matcher builds from a topic's own (no NOT in it, so every atom counts)."""
     atoms = frozenset(atoms_of(root))
-    return Query(f"refusals of {query.key}", root, query.key, atoms,
+    return Query(source, root, key, atoms,
                  tuple(dict.fromkeys(requirements(root) or [frozenset([a]) for a in atoms])))
 
 

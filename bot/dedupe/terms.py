@@ -19,7 +19,7 @@ import re
 from collections.abc import Iterable
 from hashlib import blake2b
 
-from bot.text import strip_accents
+from bot.text import FUNCTION_WORDS, strip_accents
 
 __all__ = ["MAX_NAMES", "MAX_WORDS", "NAME_KEYS", "STOPWORDS", "WEIGHTS", "name_keys",
            "overlap", "salient_terms", "shared_names", "strip_dateline"]
@@ -30,20 +30,9 @@ NAME_KEYS = 12   # the first this-many names give pair keys "e:<hash>" (66 keys 
 # Relative weight by kind: a shared figure or name is stronger evidence than a shared word.
 WEIGHTS = {"word": 1.0, "name": 2.0, "number": 3.0}
 
-# General English function words and news boilerplate, written for this module (not derived
-# from any evaluation data): none of them tells one event from another.
-_STOPWORDS = """
-a about above across after again against ago all almost along already also although always am
-among amid an and another any are around as at away back be because been before being below
-between both but by can could did do does doing done down during each early either else even
-ever every few for from further get gets got had has have having he her here hers him his how
-however i if in including into is it its itself just last late later latest least less like
-made make makes many may me might more most much must my near nearly new next no nor not now of
-off on once one only onto or other others our out over own per perhaps put rather same say says
-said saying she should since so some still such take taken takes than that the their theirs
-them then there these they this those though three through thus to today told tomorrow too
-took toward towards two under until up upon us very via was we well were what when where
-whether which while who whom whose why will with within without would yesterday yet you your
+# Generic news vocabulary, written for this module (not derived from any evaluation data):
+# with the English function words (bot.text.FUNCTION_WORDS), none tells one event from another.
+_NEWS_WORDS = """
 according added adding announced announcement asked calling called comes coming expected
 following go going gone including know known let likely look looking meanwhile mr mrs ms news
 official officially officials people report reported reporting reports sources statement
@@ -55,7 +44,7 @@ monday tuesday wednesday thursday friday saturday sunday morning afternoon eveni
 january february march april june july august september october november december
 jan feb mar apr jun jul aug sep sept oct nov dec
 """
-STOPWORDS = frozenset(_STOPWORDS.split())
+STOPWORDS = FUNCTION_WORDS | frozenset(_NEWS_WORDS.split())
 
 _TOKEN = re.compile(r"[$€£]?[A-Za-z0-9][A-Za-z0-9'’]*(?:[.,\-][A-Za-z0-9]+)*|[.!?:;\"“”(\n]")
 _NUMBER = re.compile(r"[$€£]?\d[\d.,]*")

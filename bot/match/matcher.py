@@ -9,9 +9,10 @@
 The meaning is consulted only for an item that contains at least one of the topic's query
 words or whole phrases outside a NOT (its cues, `cues_of`): those are what the operator said
 the topic is about, and the encoder costs about 70 ms of CPU per item, against a few
-microseconds for the keyword scan. An item written in a language beyond plain ASCII letters
-(`foreign`) is consulted whatever its words: the lists cannot name the topic in every
-language the encoder reads, and such items are a minority of an English feed. Without a
+microseconds for the keyword scan. An item written in another language than English
+(`bot.match.language.foreign`) is consulted whatever its words: the lists cannot name the
+topic in every language the encoder reads, and such items are a minority of an English feed.
+Without a
 meaning, or without the semantic signal (`vector` missing or returning None), a topic is its
 query, exactly as before the signal existed.
 """
@@ -22,17 +23,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from bot.match.keywords import Keywords
+from bot.match.language import foreign
 from bot.match.query import Query, cues_of, refusals_of
 from bot.models import Match
 from bot.semantic import Semantic, Vector
 from bot.settings import MIN_SCORE, VETO_BELOW, TopicConfig
 
-__all__ = ["FOREIGN", "Matcher", "Topic", "Weighing", "decide", "foreign", "topics_of"]
+__all__ = ["Matcher", "Topic", "Weighing", "decide", "topics_of"]
 
-# At least this share of an item's letters outside ASCII (and 3 of them): written in
-# another language or script. English with an "Erdoğan" or "Zürich" stays below it; Spanish,
-# German, French and Portuguese prose are at 1-4 %, other scripts near 100 %.
-FOREIGN = 0.01
 VectorOf = Callable[[], Vector | None]   # the item's vector, computed on first call only
 _EXCLUDE = "\x00exclude:"                # internal query names: no topic name can start so
 _CUES = "\x00cues:"
@@ -67,13 +65,6 @@ def decide(query: bool, score: float | None, min_score: float, veto_below: float
     if score is None:
         return query
     return score >= (veto_below if query else min_score)
-
-
-def foreign(text: str) -> bool:
-    """Is `text` (mostly) not in plain ASCII letters? See `FOREIGN`."""
-    letters = [c for c in text if c.isalpha()]
-    other = sum(not c.isascii() for c in letters)
-    return other >= 3 and other >= FOREIGN * len(letters)
 
 
 def topics_of(configs: Sequence[TopicConfig], semantic: Semantic | None) -> list[Topic]:

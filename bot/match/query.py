@@ -25,7 +25,9 @@ from dataclasses import dataclass, field
 
 from bot.errors import QueryError
 from bot.match.evaluate import Span, atoms_of, compile_node, requirements
-from bot.match.grammar import And, Atom, Near, Node, Not, Or, Parser, Term
+from bot.match.grammar import EXACT, STEM, And, Atom, Near, Node, Not, Or, Parser, Term
+from bot.match.words import stem
+from bot.text import FUNCTION_WORDS
 
 __all__ = ["Query", "Span", "compile_query", "cues_of", "refusals_of", "terms_query"]
 
@@ -95,12 +97,15 @@ def compile_query(source: str, *, lists: Mapping[str, Sequence[str]] | None = No
 def cues_of(query: Query) -> Query:
     """A query true when any word or whole phrase of `query` occurs outside a NOT: what the
     operator said the topic is about, whether or not the query itself matches. "European
-    Council" is one cue, not two: its words alone ("council") say nothing about the topic."""
+    Council" is one cue, not two: its words alone ("council") say nothing about the topic.
+    Nor does a lone function word: `summit NEAR/2 with` is about summits, and "with" is in
+    most English news (bot.text.FUNCTION_WORDS; a query of nothing else keeps them)."""
     terms: dict[Term, None] = {}
+    grammar: dict[Term, None] = {}
 
     def walk(node: Node) -> None:
         if isinstance(node, Term):
-            terms.setdefault(node, None)
+            (grammar if _function_word(node) else terms).setdefault(node, None)
         elif isinstance(node, And | Or):
             for child in node.children:
                 walk(child)
@@ -110,8 +115,21 @@ def cues_of(query: Query) -> Query:
         # Not: what it names is what the topic is not about.
 
     walk(query.root)
-    root: Node = Or(tuple(terms)) if len(terms) > 1 else next(iter(terms))
+    cues = tuple(terms or grammar)
+    root: Node = Or(cues) if len(cues) > 1 else cues[0]
     return _derived(f"cues of {query.key}", root, query.key)
+
+
+def _function_word(term: Term) -> bool:
+    """A one-word term that is an English function word, by its folded form or its stem
+    (a `case:` or prefix term is the operator's own spelling: never)."""
+    if len(term.atoms) != 1:
+        return False
+    kind, value = term.atoms[0]
+    return kind in (STEM, EXACT) and value in _FUNCTION_ATOMS
+
+
+_FUNCTION_ATOMS = FUNCTION_WORDS | {stem(w) for w in FUNCTION_WORDS}
 
 
 def refusals_of(query: Query) -> Query | None:

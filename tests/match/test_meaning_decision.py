@@ -85,9 +85,15 @@ def test_a_refused_item_is_never_embedded() -> None:
     ("The European parliament voted.", False),   # part of a phrase is no cue
     ("NOT The rates of the mortgage.", False),   # what the query excludes is no cue
     ("The team won the final.", False),     # none of the topic's words: never embedded
+    ("The team won the final with a late goal.", False),   # a lone function word is no cue
     ("Центральный банк повысил ставку.", True),  # another script: the lists can't cover it
     ("Die Zentralbank erhöht die Zinsen für Häuser und Büros.", True),   # 3 umlauts, 2.3 %
     ("Erdoğan met the team.", False),       # one letter beyond ASCII: still English
+    # Plain letters in another language (bot.match.language): its words tell.
+    ("Bank sentral menaikkan suku bunga acuan untuk menahan inflasi yang terus naik tahun "
+     "ini.", True),
+    ("The team won the final after a long season and its fans were out on the streets "
+     "all night.", False),
 ])
 def test_an_item_is_embedded_only_when_the_topic_is_cued(text: str, embedded: bool) -> None:
     calls: list[int] = []
@@ -96,10 +102,18 @@ def test_an_item_is_embedded_only_when_the_topic_is_cued(text: str, embedded: bo
         calls.append(1)
         return ANY
 
-    query = '"central bank" OR (bank NEAR/3 "interest rate") OR "European Council" -mortgage'
+    query = ('"central bank" OR (bank NEAR/3 "interest rate") OR "European Council" '
+             'OR ("rate cut" NEAR/2 with) -mortgage')
     t = Topic("rates", compile_query(query), meaning=lambda v: 0.9)
     Matcher([t]).match("", text, vector)
     assert bool(calls) is embedded
+
+
+def test_a_query_of_function_words_alone_keeps_them_as_cues() -> None:
+    calls: list[int] = []
+    t = Topic("odd", compile_query("between AND within"), meaning=lambda v: 0.9)
+    Matcher([t]).match("", "Between us, within reason.", lambda: calls.append(1) or ANY)
+    assert calls
 
 
 @pytest.mark.parametrize("vector", [None, lambda: None, lambda: np.zeros(4, np.float32)])

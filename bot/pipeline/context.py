@@ -11,10 +11,10 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from bot.feedwork import FetchParsed, fetch_parse
 from bot.fetch import FetchLimits, make_session
 from bot.match import Matcher, topics_of
 from bot.models import NotModified
-from bot.pipeline.work import FetchParsed, fetch_parse
 from bot.semantic import Semantic, load_semantic
 from bot.settings import FeedConfig, Settings
 from bot.store import Store
@@ -50,7 +50,7 @@ class Context:
     matcher: Matcher
     limits: FetchLimits
     session: Any = None          # a shared http_client.HttpClient (keep-alive pools)
-    # feedwork.fetch_parse, or a bot.poll.pool.FeedPool running it in worker processes
+    # bot.feedwork.fetch_parse, or a bot.poll.pool.FeedPool running it in worker processes
     fetch_parse: Callable[..., NotModified | FetchParsed] = fetch_parse
     outage: OutageDetector | None = None         # our own network down: failures don't count
     articles: ArticleFetcher | None = None   # for feeds with fetch_article: true

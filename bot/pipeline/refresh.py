@@ -20,6 +20,7 @@ import bot.pipeline.schedule as schedule
 from bot import metrics
 from bot.dedupe import BUSY_WINDOW, SAME, fingerprint, merge_bar, same_story
 from bot.errors import FeedError
+from bot.feedwork import KnownKeys
 from bot.models import Article, FeedState, Match, NotModified
 from bot.pipeline.context import Context, FeedReport
 from bot.pipeline.outcome import body_was_sent, record_failure, record_success
@@ -32,7 +33,6 @@ from bot.pipeline.posts import (
     story_render,
 )
 from bot.pipeline.queue import queue_item
-from bot.pipeline.work import KnownKeys
 from bot.semantic import LazyVector, nearest, pack
 from bot.settings import FeedConfig
 from bot.store import ArticleRecord, NewStory

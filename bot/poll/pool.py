@@ -1,4 +1,4 @@
-"""`FeedPool`: `feedwork.fetch_parse` with the parsing in worker processes.
+"""`FeedPool`: `bot.feedwork.fetch_parse` with the parsing in worker processes.
 
 Parsing holds the GIL (feedparser is pure Python; feedparser-rs still builds Python
 objects), so it runs in workers. The fetch stays in the calling polling thread: most polls
@@ -10,6 +10,8 @@ the size cap).
 
     main: poll thread ─► fetch ─► 200, new body? ─► pipe ─► worker: thread ─► parse_fetched
           reader thread ◄─ (task id, result | failure) ◄─┘
+
+The worker's side is `bot.feedwork.serve`: a worker imports only what parsing needs.
 """
 
 from __future__ import annotations
@@ -19,76 +21,26 @@ import itertools
 import logging
 import multiprocessing
 import os
-import signal
 import threading
-import traceback
-from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, replace
-from multiprocessing.connection import Connection
+from concurrent.futures import Future
+from dataclasses import replace
 from typing import Any
 
-from bot.errors import FeedError, ParseError
+from bot.errors import ParseError
+from bot.feedwork import Failure, FetchParsed, fetch_parse, parse_fetched, serve
 from bot.models import Fetched, NotModified
-from bot.pipeline import FetchParsed, fetch_parse, parse_fetched
 
 log = logging.getLogger("newsbot.feedpool")
-
-
-@dataclass(frozen=True)
-class _Failure:
-    """A FeedError as a value: its (url, message) constructor does not survive pickling."""
-
-    kind: type[FeedError]
-    args: tuple[Any, ...]
-    state: dict[str, Any]
-
-    def error(self) -> FeedError:
-        exc = self.kind.__new__(self.kind)
-        exc.args = self.args
-        exc.__dict__.update(self.state)
-        return exc
 
 
 class _WorkerDied(Exception):
     pass
 
 
-def _run(call: dict[str, Any]) -> FetchParsed | _Failure | str:
-    try:
-        return parse_fetched(**call)
-    except FeedError as exc:
-        return _Failure(type(exc), exc.args, dict(vars(exc)))
-    except Exception:       # a bug: the text goes back to be logged by the main process
-        return traceback.format_exc()
-
-
-def _serve(conn: Connection, threads: int) -> None:
-    """The worker process: read tasks until told to stop, answer each when it is done."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)    # the parent decides when we stop
-    send = threading.Lock()
-
-    def one(task_id: int, call: dict[str, Any]) -> None:
-        out = _run(call)
-        with send:
-            conn.send((task_id, out))
-
-    with ThreadPoolExecutor(threads, thread_name_prefix="feed") as pool:
-        while True:
-            try:
-                msg = conn.recv()
-                if msg is None:
-                    break
-                task_id, call = msg
-                call["result"] = replace(call["result"], body=conn.recv_bytes())
-            except (EOFError, OSError):
-                break
-            pool.submit(one, task_id, call)
-
-
 class _Worker:
     def __init__(self, mp: Any, threads: int) -> None:
         self.conn, child = mp.Pipe()
-        self.process = mp.Process(target=_serve, args=(child, threads), daemon=True,
+        self.process = mp.Process(target=serve, args=(child, threads), daemon=True,
                                   name="newsbot-feeds")
         self.process.start()
         child.close()
@@ -142,7 +94,7 @@ class _Worker:
 
 
 class FeedPool:
-    """`feedwork.fetch_parse`, callable the same way: fetches here with `session`, then
+    """`bot.feedwork.fetch_parse`, callable the same way: fetches here with `session`, then
     parses a new body in the least busy worker."""
 
     INLINE_BYTES = 256 * 1024
@@ -150,11 +102,11 @@ class FeedPool:
     def __init__(self, processes: int | None = None, threads: int = 2) -> None:
         self.processes = processes or min(os.cpu_count() or 1, 4)
         self.threads = threads
-        # forkserver: safe beside threads (fork is not); workers import bot.pipeline.work once.
+        # forkserver: safe beside threads (fork is not); workers import bot.feedwork once.
         self._mp = multiprocessing.get_context(
             "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn")
         if self._mp.get_start_method() == "forkserver":
-            self._mp.set_forkserver_preload(["bot.pipeline.work"])
+            self._mp.set_forkserver_preload(["bot.feedwork"])
         self._lock = threading.Lock()
         self._ids = itertools.count()
         self._workers = [_Worker(self._mp, threads) for _ in range(self.processes)]
@@ -184,7 +136,7 @@ class FeedPool:
             log.error("a feed parsing process died (%s); starting a new one", url)
             raise ParseError(url, "the worker process died on this feed (out of memory?); "
                                   "it will be retried, report the feed if it persists") from None
-        if isinstance(out, _Failure):
+        if isinstance(out, Failure):
             raise out.error()
         if isinstance(out, str):
             raise RuntimeError(f"in a feed worker process:\n{out}")

@@ -91,7 +91,7 @@ class Store:
 
     def recent_keys(self, url: str, limit: int) -> list[str]:
         """The keys of the feed's `limit` most recently recorded items, all of them if it
-        has fewer (`feedwork.KnownKeys`): a long history's newest keys are the ones its
+        has fewer (`bot.feedwork.KnownKeys`): a long history's newest keys are the ones its
         document still lists."""
         with self.reader.connect() as conn:
             return list(conn.execute(_RECENT_KEYS, {"u": url, "n": limit}).scalars())

@@ -385,9 +385,9 @@ def test_a_long_feed_with_one_new_item_posts_it_and_reads_the_known_ones_briefly
 
 def test_a_feed_with_more_history_than_the_known_key_read_still_finds_its_new_item(
         feed_server: FeedServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import bot.pipeline.work
+    import bot.feedwork.work
 
-    monkeypatch.setattr(bot.pipeline.work.KnownKeys, "LIMIT", 5)    # 30 recorded: incomplete
+    monkeypatch.setattr(bot.feedwork.work.KnownKeys, "LIMIT", 5)    # 30 recorded: incomplete
     quiet = [story(n, title="Council meets") for n in range(30)]
     url = feed_server.set_feed("/history.xml", rss(quiet))
     settings, ctx = setup(tmp_path, [url])

@@ -18,7 +18,7 @@ from bot.errors import ConfigError, QueryError
 from bot.match import compile_query, terms_query
 from bot.settings import TopicConfig
 
-TOPIC_KEYS = {"terms", "exclude", "query", "channel", "meaning"}
+TOPIC_KEYS = {"terms", "exclude", "exclude_query", "query", "channel", "meaning"}
 _LIST_NAME = re.compile(r"[\w-]+")                       # what `@name` accepts (bot.match)
 _LIST_KEY = re.compile(r"lists\.([\w-]+)(?:\[(\d+)\])?")  # QueryError keys from bot.match
 
@@ -73,14 +73,19 @@ class Queries:
             raise ctx.error(key, "give either query: or terms:, not both", line)
         if not query and not terms:
             raise ctx.error(key, "empty topic: give terms: [...] or query: '...'", line)
+        unless = ctx.value(node, "exclude_query", v.query, "", f"{key}.exclude_query").strip()
         source = query or terms_query(terms, exclude)
         compiled = self._compile(ctx, node, key, "query" if query else "terms", source)
-        # Exclusions are final for every signal, the meaning's too (bot.match.matcher).
-        vetoes = (self._compile(ctx, node, key, "exclude", terms_query(exclude, ()))
-                  if exclude else None)
+        # Exclusions are final for every signal, the meaning's too (bot.match.matcher):
+        # `exclude:` terms and an `exclude_query:`, each checked at its own key, then one query.
+        vetoes = [self._compile(ctx, node, key, f, src).source for f, src in (
+            ("exclude", terms_query(exclude, ()) if exclude else ""), ("exclude_query", unless))
+            if src]
         return TopicConfig(name=name, source=source, query=compiled,
                            channel=ctx.value(node, "channel", v.channel, None, f"{key}.channel"),
-                           exclude=vetoes, meaning=meaning(ctx, node, key))
+                           exclude=self._compile(ctx, node, key, "exclude", " OR ".join(
+                               f"({src})" for src in vetoes)) if vetoes else None,
+                           meaning=meaning(ctx, node, key))
 
     def _compile(self, ctx: Ctx, node: Any, key: str, field_name: str, source: str) -> Any:
         """`source` compiled; an error names `key.field_name` at that field's line."""

@@ -1,5 +1,5 @@
-"""A topic's `meaning:` and `exclude:` beside its query, and the `semantic:` section: what
-loads, and what is refused at the line that is wrong."""
+"""A topic's `meaning:`, `exclude:` and `exclude_query:` beside its query, and the `semantic:`
+section: what loads, and what is refused at the line that is wrong."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import pytest
 
 from bot.config import load
 from bot.errors import ConfigError
+from bot.match import Matcher, topics_of
 from bot.settings import MIN_SCORE, VETO_BELOW
 
 HEAD = """channel: "@world_watch"
@@ -50,7 +51,27 @@ def test_exclude_beside_a_query_is_a_veto_of_its_own(tmp_path: Path) -> None:
     assert settings.semantic_model == "off"
 
 
+@pytest.mark.parametrize(("text", "topics"), [
+    ("The central bank raised rates.", ["rates"]),
+    ("The central bank cut mortgage rates for lenders.", ["rates"]),   # the query's NOT
+    ("The central bank cut mortgage rates.", []),                      # exclude_query
+    ("The central bank's rate card.", []),                             # exclude:
+])
+def test_exclude_query_is_a_veto_beside_the_exclude_terms(
+        tmp_path: Path, text: str, topics: list[str]) -> None:
+    settings = load(write(tmp_path, HEAD + "    exclude: ['\"rate card\"']\n"
+                          "    exclude_query: '(mortgage NEAR/3 rate*) NOT lender*'\n"), env={})
+    matcher = Matcher(topics_of(settings.topics, None))
+    assert [m.topic for m in matcher.match("", text)] == topics
+
+
 @pytest.mark.parametrize(("why", "extra", "line", "key", "says"), [
+    ("an exclusion query that does not parse", "    exclude_query: '(mortgage'\n", 7,
+     "topics.rates.exclude_query", "column"),
+    ("an exclusion query of NOTs alone", "    exclude_query: 'NOT mortgage'\n", 7,
+     "topics.rates.exclude_query", "needs a term that is not negated"),
+    ("an exclusion query that is not text", "    exclude_query: [a, b]\n", 7,
+     "topics.rates.exclude_query", "expected a query in quotes"),
     ("a meaning without examples", "    meaning:\n      description: Rates.\n", 7,
      "topics.rates.meaning.examples", "needs a few example sentences"),
     ("an empty example", MEANING + "        - ''\n", 9, "topics.rates.meaning.examples",

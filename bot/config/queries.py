@@ -73,13 +73,13 @@ class Queries:
             raise ctx.error(key, "give either query: or terms:, not both", line)
         if not query and not terms:
             raise ctx.error(key, "empty topic: give terms: [...] or query: '...'", line)
-        unless = ctx.value(node, "exclude_query", v.query, "", f"{key}.exclude_query").strip()
+        vetoing = ctx.value(node, "exclude_query", v.query, "", f"{key}.exclude_query").strip()
         source = query or terms_query(terms, exclude)
         compiled = self._compile(ctx, node, key, "query" if query else "terms", source)
         # Exclusions are final for every signal, the meaning's too (bot.match.matcher):
         # `exclude:` terms and an `exclude_query:`, each checked at its own key, then one query.
         vetoes = [self._compile(ctx, node, key, f, src).source for f, src in (
-            ("exclude", terms_query(exclude, ()) if exclude else ""), ("exclude_query", unless))
+            ("exclude", terms_query(exclude, ()) if exclude else ""), ("exclude_query", vetoing))
             if src]
         return TopicConfig(name=name, source=source, query=compiled,
                            channel=ctx.value(node, "channel", v.channel, None, f"{key}.channel"),

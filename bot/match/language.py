@@ -9,8 +9,9 @@ Two tests, either enough:
   "Zürich" stays below.
 - its words: `MIN_WORDS` or more plain-letter words, of which under `ENGLISH_SHARE` are
   `ENGLISH_MARKERS`. Indonesian, Malay, Tagalog, Swahili, and Italian or Dutch written without
-  an accent, have no letter beyond ASCII: "Presiden Indonesia bertemu Perdana Menteri
-  Malaysia di Jakarta" passed the first test as English, and no topic word cued it.
+  an accent, have no letter beyond ASCII: a two-sentence Indonesian report of two leaders
+  meeting passed the first test as English, and reached the meaning only where a list word
+  cued it.
 
 The markers are English function words that other Latin-script languages do not spell alike
 ("a", "in", "is", "was", "an", "also", "do", "no" are left out: Spanish, Italian, German, Dutch

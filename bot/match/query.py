@@ -31,6 +31,10 @@ from bot.text import FUNCTION_WORDS
 
 __all__ = ["Query", "Span", "compile_query", "cues_of", "refusals_of", "terms_query"]
 
+# What a one-word term of a query is when it is an English function word (bot.text), by
+# either form an atom takes: the folded word, or its stem.
+_FUNCTION_ATOMS = FUNCTION_WORDS | {stem(w) for w in FUNCTION_WORDS}
+
 Hits = Mapping[Atom, Sequence[int]]  # atom -> ascending word positions where it occurs
 
 
@@ -128,8 +132,6 @@ def _function_word(term: Term) -> bool:
     kind, value = term.atoms[0]
     return kind in (STEM, EXACT) and value in _FUNCTION_ATOMS
 
-
-_FUNCTION_ATOMS = FUNCTION_WORDS | {stem(w) for w in FUNCTION_WORDS}
 
 
 def refusals_of(query: Query) -> Query | None:

@@ -77,14 +77,17 @@ class Queries:
         source = query or terms_query(terms, exclude)
         compiled = self._compile(ctx, node, key, "query" if query else "terms", source)
         # Exclusions are final for every signal, the meaning's too (bot.match.matcher):
-        # `exclude:` terms and an `exclude_query:`, each checked at its own key, then one query.
-        vetoes = [self._compile(ctx, node, key, f, src).source for f, src in (
+        # `exclude:` terms and an `exclude_query:`, each compiled at its own key (an error
+        # names the right one); where both are given they become one query, one scan.
+        vetoes = [self._compile(ctx, node, key, f, src) for f, src in (
             ("exclude", terms_query(exclude, ()) if exclude else ""), ("exclude_query", vetoing))
             if src]
+        if len(vetoes) > 1:
+            vetoes = [self._compile(ctx, node, key, "exclude",
+                                    " OR ".join(f"({q.source})" for q in vetoes))]
         return TopicConfig(name=name, source=source, query=compiled,
                            channel=ctx.value(node, "channel", v.channel, None, f"{key}.channel"),
-                           exclude=self._compile(ctx, node, key, "exclude", " OR ".join(
-                               f"({src})" for src in vetoes)) if vetoes else None,
+                           exclude=vetoes[0] if vetoes else None,
                            meaning=meaning(ctx, node, key))
 
     def _compile(self, ctx: Ctx, node: Any, key: str, field_name: str, source: str) -> Any:

@@ -12,9 +12,8 @@ the topic is about, and the encoder costs about 70 ms of CPU per item, against a
 microseconds for the keyword scan. An item written in another language than English
 (`bot.match.language.foreign`) is consulted whatever its words: the lists cannot name the
 topic in every language the encoder reads, and such items are a minority of an English feed.
-Without a
-meaning, or without the semantic signal (`vector` missing or returning None), a topic is its
-query, exactly as before the signal existed.
+Without a meaning, or without the semantic signal (`vector` missing or returning None), a
+topic is its query, exactly as before the signal existed.
 """
 
 from __future__ import annotations

@@ -133,7 +133,6 @@ def _function_word(term: Term) -> bool:
     return kind in (STEM, EXACT) and value in _FUNCTION_ATOMS
 
 
-
 def refusals_of(query: Query) -> Query | None:
     """The query with every NOT left out (None where it has none). An article this matches
     and `query` does not was refused by a NOT: the operator said the topic is not about it,

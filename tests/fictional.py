@@ -1,6 +1,6 @@
 """Fictional news reports (no such events, people or places), shared by the dedupe tests and
 the system tests that post them: one summit told twice, its announcement and outcome, two
-editions of a bloc's summit, and a sanctions story of the same countries."""
+editions of a bloc's summit (and the second retold), and a sanctions story of the same countries."""
 
 MEETING = ("Norland and Estmark leaders meet in Geneva",
            "President Ana Ruiz of Norland and Prime Minister Lars Holm of Estmark met in Geneva "
@@ -22,5 +22,10 @@ EDITION_15 = ("Valdor bloc opens 15th summit in Karsk",
 EDITION_16 = ("Valdor bloc opens 16th summit in Orlev",
               "Leaders of the seven-member Valdor bloc opened their 16th summit in Orlev on "
               "Monday, with a new member joining the talks.")
+# The 16th summit again, without its number: it may be either edition, and reads most like
+# the 16th (the city, the new member).
+EDITION_16_RETOLD = ("Valdor bloc summit opens",
+                     "Leaders of the seven-member Valdor bloc opened their summit in Orlev on "
+                     "Monday, with a new member joining the talks.")
 SANCTIONS = ("Sanctions on Norland shipping firms",
              "The European Union froze the assets of three Norland shipping firms on Tuesday.")

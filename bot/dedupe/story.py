@@ -47,12 +47,11 @@ from bot.dedupe.terms import name_keys, overlap, salient_terms, shared_names
 from bot.text import canonical_url
 
 __all__ = [
-    "BANDS", "CONTAINED", "FUZZY", "FUZZY_HOURS", "MIN_CONTAINED", "MIN_SHARED_NAMES",
-    "NEAR_DUP", "NUM_PERM", "ROWS", "SHINGLE", "SPREAD_HOURS", "StoryFingerprint",
-    "containment_estimate", "dense_similarity", "fingerprint", "fuzzy_score",
-    "identity_score", "jaccard",
-    "jaccard_estimate", "lsh_bands", "minhash", "normal_words", "same_story", "shingles",
-    "time_gap", "title_key",
+    "BANDS", "CONTAINED", "COPY", "EXACT", "FUZZY", "FUZZY_HOURS", "MIN_CONTAINED",
+    "MIN_SHARED_NAMES", "NEAR_DUP", "NUM_PERM", "ROWS", "SHINGLE", "SPREAD_HOURS",
+    "StoryFingerprint", "containment_estimate", "dense_similarity", "fingerprint", "fuzzy_score",
+    "identity_score", "jaccard", "jaccard_estimate", "lsh_bands", "minhash", "normal_words",
+    "same_story", "shingles", "strength", "time_gap", "title_key",
 ]
 
 NEAR_DUP = 0.5       # estimated Jaccard at or above which two texts are the same story
@@ -225,25 +224,36 @@ def identity_score(a: StoryFingerprint, b: StoryFingerprint) -> float | None:
     return identity(a, b, dense, gap)
 
 
+# How sure each rule is, to rank candidates (`strength`): an exact key, then a copy of the
+# text, then the scores (identity or salient-term overlap, both at most 1).
+EXACT = 3.0
+COPY = 2.0
+
+
+def strength(a: StoryFingerprint, b: StoryFingerprint, bar: float = SAME) -> float:
+    """How surely `a` and `b` are one story: 0.0 when they are not (`same_story`), else
+    `EXACT` for a shared URL or headline, `COPY` for near-copy text, or the score: identity
+    from `bar` with vectors (`identity.merge_bar`), salient-term overlap without. The store's
+    candidates are ranked by it, so a report joins the story it most surely reports, not
+    merely the oldest one it may."""
+    if (a.url_key and a.url_key == b.url_key) or (a.title_key and a.title_key == b.title_key):
+        return EXACT
+    # Jaccard catches copies of similar length; containment catches a short feed lede that is
+    # the start of another outlet's full copy of the same wire story (Jaccard is low there).
+    # An empty text (no shingles) says nothing about the story.
+    if EMPTY not in (min(a.signature, default=EMPTY), min(b.signature, default=EMPTY)) and (
+            jaccard_estimate(a.signature, b.signature) >= NEAR_DUP
+            or containment_estimate(a, b) >= CONTAINED):
+        return COPY
+    if a.vector is not None and b.vector is not None:
+        score, enough = identity_score(a, b), bar
+    else:
+        score, enough = fuzzy_score(a, b), FUZZY
+    return score if score is not None and score >= enough else 0.0
+
+
 def same_story(a: StoryFingerprint, b: StoryFingerprint, bar: float = SAME) -> bool:
     """Same URL, same headline, near-copy text, or a close-in-time write-up of the same event
     (the identity score from `bar` with vectors (`identity.merge_bar`), the salient-term
     rule without)."""
-    if a.url_key and a.url_key == b.url_key:
-        return True
-    if a.title_key and a.title_key == b.title_key:
-        return True
-    if a.vector is not None and b.vector is not None:
-        score = identity_score(a, b)
-        if score is not None and score >= bar:
-            return True
-    else:
-        score = fuzzy_score(a, b)
-        if score is not None and score >= FUZZY:
-            return True
-    # Jaccard catches copies of similar length; containment catches a short feed lede that is
-    # the start of another outlet's full copy of the same wire story (Jaccard is low there).
-    if EMPTY in (min(a.signature, default=EMPTY), min(b.signature, default=EMPTY)):
-        return False  # an empty text (no shingles) says nothing about the story
-    return (jaccard_estimate(a.signature, b.signature) >= NEAR_DUP
-            or containment_estimate(a, b) >= CONTAINED)
+    return strength(a, b, bar) > 0.0

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 
 import bot.pipeline.schedule as schedule
 from bot import metrics
-from bot.dedupe import BUSY_WINDOW, SAME, fingerprint, merge_bar, same_story
+from bot.dedupe import BUSY_WINDOW, SAME, fingerprint, merge_bar, strength
 from bot.errors import FeedError
 from bot.feedwork import KnownKeys
 from bot.models import Article, FeedState, Match, NotModified
@@ -199,9 +199,12 @@ def _record_article(ctx: Context, feed: FeedConfig, article: Article, summary: s
         if fp.vector is not None:
             near = nearest(fp.vector, tx.vectors(since))
             bar = merge_bar(tx.opened_since(now - BUSY_WINDOW))
-        earlier = next((row for row in tx.candidates(
-            fp.url_key, fp.title_key, fp.bands, since=since, also=near)
-            if same_story(fp, first_report(row.fingerprint, row.vector), bar)), None)
+        # Of several it may report, the one it most surely does (a busy hour has several).
+        ranked = [(strength(fp, first_report(row.fingerprint, row.vector), bar), row)
+                  for row in tx.candidates(fp.url_key, fp.title_key, fp.bands, since=since,
+                                           also=near)]
+        sure, best = max(ranked, key=lambda pair: pair[0], default=(0.0, None))
+        earlier = best if sure > 0.0 else None
         if earlier is None:
             # A post now, or a row waiting for its topic's scheduled digest (queue_item).
             tx.open_story(NewStory(url_key=fp.url_key, title_key=fp.title_key,

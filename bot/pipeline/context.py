@@ -15,7 +15,7 @@ from bot.feedwork import FetchParsed, fetch_parse
 from bot.fetch import FetchLimits, make_session
 from bot.match import Matcher, topics_of
 from bot.models import NotModified
-from bot.semantic import Semantic, load_semantic
+from bot.semantic import Semantic, VectorIndex, load_semantic
 from bot.settings import FeedConfig, Settings
 from bot.store import Store
 from bot.summarize import ArticleFetcher
@@ -55,6 +55,9 @@ class Context:
     outage: OutageDetector | None = None         # our own network down: failures don't count
     articles: ArticleFetcher | None = None   # for feeds with fetch_article: true
     semantic: Semantic | None = None         # the sentence encoder, when it loaded
+    # Stories' vectors in memory, read from the store only as new stories open (the index
+    # says why); one per config load, filled at the first lookup.
+    vectors: VectorIndex = field(default_factory=VectorIndex)
 
     def limits_for(self, feed: FeedConfig) -> FetchLimits:
         return self.limits if feed.trusted else fetch_limits(self.settings, feed)

@@ -33,7 +33,7 @@ from bot.pipeline.posts import (
     story_render,
 )
 from bot.pipeline.queue import queue_item
-from bot.semantic import LazyVector, nearest, pack
+from bot.semantic import LazyVector, pack
 from bot.settings import FeedConfig
 from bot.store import ArticleRecord, NewStory
 from bot.summarize import feed_boilerplate, is_teaser, quick_text, summarize
@@ -197,7 +197,8 @@ def _record_article(ctx: Context, feed: FeedConfig, article: Article, summary: s
         # rules without vectors have no bar.
         near, bar = [], SAME
         if fp.vector is not None:
-            near = nearest(fp.vector, tx.vectors(since))
+            ctx.vectors.add(tx.vectors(ctx.vectors.fresh_since(since)), since)
+            near = ctx.vectors.nearest(fp.vector)
             bar = merge_bar(tx.opened_since(now - BUSY_WINDOW))
         # Of several it may report, the one it most surely does (a busy hour has several).
         ranked = [(strength(fp, first_report(row.fingerprint, row.vector), bar), row)

@@ -51,11 +51,12 @@ class StoryTx:
         """The article was recorded already (by a concurrent poll): write nothing more."""
         return self._article_id is None
 
-    def vectors(self, since: datetime) -> list[tuple[int, bytes]]:
-        """(story id, packed vector) of every story opened since `since` that has one: for
-        a nearest-neighbour lookup, the way `candidates` looks up keys."""
-        return [(int(r[0]), bytes(r[1])) for r in self._conn.execute(
-            select(stories.c.id, stories.c.embedding).where(
+    def vectors(self, since: datetime) -> list[tuple[int, datetime, bytes]]:
+        """(story id, opened at, packed vector) of every story opened since `since` that has
+        one: for a nearest-neighbour lookup (bot.semantic.VectorIndex), the way `candidates`
+        looks up keys."""
+        return [(int(r[0]), r[1], bytes(r[2])) for r in self._conn.execute(
+            select(stories.c.id, stories.c.created_at, stories.c.embedding).where(
                 stories.c.created_at >= since, stories.c.embedding.is_not(None)))]
 
     def opened_since(self, since: datetime) -> int:

@@ -33,8 +33,8 @@ def test_a_story_keeps_its_vector_and_is_found_by_it(db_url: str) -> None:
     art = ArticleRecord(key="c", url=None, title="c", summary="", source="News",
                         published_at=NOW)
     with store.story_tx(FEED, art, NOW) as tx:
-        [(found, data)] = tx.vectors(NOW - timedelta(hours=1))
-        assert found == with_vector
+        [(found, opened, data)] = tx.vectors(NOW - timedelta(hours=1))
+        assert found == with_vector and opened == NOW
         assert np.allclose(unpack(data), v / np.linalg.norm(v), atol=1e-3)
         rows = {r.id: r for r in tx.candidates(None, "story b", (), NOW - timedelta(hours=1),
                                                  also=[with_vector])}

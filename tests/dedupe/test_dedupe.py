@@ -266,17 +266,17 @@ def test_a_date_without_a_time_is_an_interval(
     assert same_story(fa, fb) is same and same_story(fb, fa) is same
 
 
-@pytest.mark.parametrize(("why", "b", "rank"), [
-    ("a shared URL is surest", ("Other words", "Other text.", "https://e.com/s"), EXACT),
-    ("then a copy of the text", ("Another headline", "WASHINGTON (AP) — " + WIRE, None), COPY),
-    ("then an independent write-up, by its score", ("", REWRITE, None), "score"),
-    ("the next development is none", ("", NEXT_STEP, None), 0.0),
+@pytest.mark.parametrize(("why", "a", "b", "rank"), [
+    ("a shared URL is surest", WIRE, ("Other words", "Other text.", "https://e.com/s"), EXACT),
+    ("then a copy of the text", WIRE, ("Another headline", "WASHINGTON (AP) — " + WIRE, None),
+     COPY),
+    ("then an independent write-up, by its score", EVENT, ("", REWRITE, None), "score"),
+    ("the next development is none", EVENT, ("", NEXT_STEP, None), 0.0),
 ])
 def test_strength_ranks_what_makes_two_reports_one_story(
-        why: str, b: tuple[str, str, str | None], rank: float | str) -> None:
-    a = fingerprint("Trump cancels summit", WIRE if rank != "score" else EVENT,
-                    "https://e.com/s", published=T0)
-    got = strength(a, fingerprint(*b, published=T0 + timedelta(hours=2)))
+        why: str, a: str, b: tuple[str, str, str | None], rank: float | str) -> None:
+    first = fingerprint("Trump cancels summit", a, "https://e.com/s", published=T0)
+    got = strength(first, fingerprint(*b, published=T0 + timedelta(hours=2)))
     if rank == "score":
         assert FUZZY <= got <= 1.0, why
     else:

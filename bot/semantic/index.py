@@ -61,8 +61,10 @@ class VectorIndex:
         vector sets the size; a vector of another size (another model's) is skipped."""
         with self._lock:
             for story_id, when, data in rows:
+                if story_id in self._known:     # read again within the margin
+                    continue
                 vector = unpack(data)
-                if story_id in self._known or not self._fits(vector):
+                if not self._fits(vector):
                     continue
                 self._append(story_id, when.timestamp(), vector)
                 self._known.add(story_id)

@@ -1,6 +1,7 @@
 """Fictional news reports (no such events, people or places), shared by the dedupe tests and
 the system tests that post them: one summit told twice, its announcement and outcome, two
-editions of a bloc's summit (and the second retold), and a sanctions story of the same countries."""
+editions of a bloc's summit (and the second retold), a sanctions story of the same countries,
+and the summit told in Russian, with the next development in Russian too."""
 
 MEETING = ("Norland and Estmark leaders meet in Geneva",
            "President Ana Ruiz of Norland and Prime Minister Lars Holm of Estmark met in Geneva "
@@ -29,3 +30,12 @@ EDITION_16_RETOLD = ("Valdor bloc summit opens",
                      "Monday, with a new member joining the talks.")
 SANCTIONS = ("Sanctions on Norland shipping firms",
              "The European Union froze the assets of three Norland shipping firms on Tuesday.")
+# The meeting in Russian: Cyrillic names, which bot.text.latin writes as Latin letters.
+MEETING_RU = ("Лидеры Норланда и Эстмарка провели саммит в Женеве",
+              "Президент Норланда Ана Руис и премьер-министр Эстмарка Ларс Хольм встретились "
+              "во вторник в Женеве на первом за десять лет саммите, обсудив речную границу и "
+              "торговлю энергией.")
+# ... and what followed it: the same names, a new development.
+INVITED_RU = ("Ларс Хольм пригласил Ану Руис в Эстмарк",
+              "После саммита премьер-министр Эстмарка Ларс Хольм пригласил президента Норланда "
+              "Ану Руис посетить Эстмарк с государственным визитом осенью.")

@@ -9,6 +9,8 @@ reduces a text to those terms, self-contained (no corpus statistics, no download
   demonym folded into its place ("Nepalese" = "Nepal") and "U.S."/"US"/"United States" one term;
 - a term is a *name* when written capitalised mid-sentence or as an acronym, a *number* when it
   has a digit; capitalisation stands in for rarity (IDF), which needs no corpus;
+- other scripts are written in Latin letters and a country's name in any of 43 languages as
+  its English name (`bot.text.latin`), so "Путин" is "Putin" and "Estados Unidos" the USA;
 - a leading dateline ("MOSCOW, April 18 (Xinhua) --", "WASHINGTON (Reuters) -") is dropped:
   it names where the agency sat, not what happened, and same-day wire stories share it.
 """
@@ -19,7 +21,7 @@ import re
 from collections.abc import Iterable
 from hashlib import blake2b
 
-from bot.text import FUNCTION_WORDS, strip_accents
+from bot.text import FUNCTION_WORDS, latin, strip_accents
 
 __all__ = ["MAX_NAMES", "MAX_WORDS", "NAME_KEYS", "STOPWORDS", "WEIGHTS", "name_keys",
            "overlap", "salient_terms", "shared_names", "strip_dateline"]
@@ -116,7 +118,7 @@ def salient_terms(title: str, text: str) -> tuple[tuple[str, ...], tuple[str, ..
     words in order of first appearance; both stemmed, folded and capped (`MAX_NAMES`,
     `MAX_WORDS`). A term seen both as a name and as a plain word counts as a name."""
     kinds: dict[str, bool] = {}   # term -> is a name/number
-    for part, is_title in ((title, True), (strip_dateline(text), False)):
+    for part, is_title in ((latin(title), True), (strip_dateline(latin(text)), False)):
         plain_caps = is_title and (_title_case(part) or part.isupper())
         sentence_start = True
         for m in _TOKEN.finditer(_aliased(strip_accents(part))):

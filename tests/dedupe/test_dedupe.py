@@ -28,7 +28,7 @@ from bot.dedupe.story import (
     time_gap,
     title_key,
 )
-from bot.dedupe.terms import salient_terms, strip_dateline
+from bot.dedupe.terms import salient_terms, shared_names, strip_dateline
 from bot.text.urls import canonical_url
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -218,6 +218,25 @@ REWRITE = ("Ivo Kastelan, the shipping tycoon, had his assets frozen by Zorbian 
            "also closed Port Velda to his fleet of tankers.")
 NEXT_STEP = ("Dockworkers at Port Velda walked out as the Zorbian cabinet debated a pay rise, "
              "leaving grain ships waiting in the bay.")
+
+
+@pytest.mark.parametrize(("other", "shared"), [
+    # Cyrillic: the names transliterated, capitals kept ("Кастелана" is "Kastelana", folded)
+    ("Парламент Зорбии заморозил активы судовладельца Иво Кастелана и закрыл Порт-Велду "
+     "для его танкеров.", ("zorb", "ivo", "kastelan", "port", "veld")),
+    # Greek: the same
+    ("Το κοινοβούλιο της Ζορβίας πάγωσε τα περιουσιακά στοιχεία του εφοπλιστή Ίβο Καστελάν.",
+     ("ivo", "kastelan")),
+    # Spanish: a country's name is its English name ("Estados Unidos" is the USA)
+    ("El parlamento de Zorbia congeló los bienes del naviero Ivo Kastelan, aliado de Estados "
+     "Unidos.", ("zorb", "ivo", "kastelan", "usa")),
+])
+def test_a_report_in_another_script_or_language_shares_its_names(
+        other: str, shared: tuple[str, ...]) -> None:
+    english = salient_terms("", EVENT + " The United States said nothing.")[0]
+    names = salient_terms("", other)[0]
+    assert set(english) & set(names) == set(shared)
+    assert shared_names(english, names) == len(shared)
 
 
 @pytest.mark.parametrize(("a", "b", "same"), [

@@ -38,8 +38,9 @@ from telegram.ext import (
 from telegram.request import HTTPXRequest
 from telegram.warnings import PTBDeprecationWarning
 
-from bot.admin.commands import MENU, Commands
+from bot.admin.commands import Commands
 from bot.admin.replies import Strangers, chunks, who
+from bot.admin.wording import MENU
 from bot.models import utcnow
 from bot.settings import redact
 

@@ -1,5 +1,7 @@
 """What the admin commands do, without Telegram: each takes its argument text and returns
 the reply text. `bot.admin.bot` wires them to Bot API updates; tests can call them directly.
+Their words (the command table, the arguments' syntax, how replies show times and failures)
+are in `bot.admin.wording`.
 
 Config edits go through `bot.config.edit` (validated like the file, written back keeping
 comments, atomic) and are applied at once through the host (the running Service).
@@ -9,65 +11,31 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
-import shlex
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Protocol
 
-from bot.config import ConfigEditor, Edited, duration, web_url
+from bot.admin.wording import (
+    ADDFEED_USAGE,
+    HELP,
+    SMART_QUOTES,
+    TOPIC_NAME,
+    addfeed_args,
+    ago,
+    clip,
+    reason,
+    span,
+)
+from bot.config import ConfigEditor, Edited
 from bot.errors import ConfigError, ConfigUnwritable, FeedError, QueryError
 from bot.feedwork import fetch_parse
-from bot.models import FeedState, NotModified, utcnow
+from bot.models import NotModified, utcnow
 from bot.pipeline import dry_run, fetch_limits, meaning_line
 from bot.settings import FeedConfig, Settings
 from bot.store import SharedState, Store
 
 log = logging.getLogger("newsbot.admin")
-TOPIC_NAME = re.compile(r"[A-Za-z0-9_]{1,40}")      # it becomes a #hashtag in posts
-SMART_QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "‘": "'", "’": "'"})
 DRY_RUN_SHOWN = 10
-ADDFEED_USAGE = ('Usage: /addfeed URL [name="..."] [every], with an http(s) URL, e.g. '
-                 '/addfeed https://example.com/rss.xml name="Example News" 15m')
-
-# The commands, their arguments and what they do: /help and the command menu that
-# setMyCommands puts beside the message box (bot.admin.bot) read this one table.
-MENU: tuple[tuple[str, str, str], ...] = (
-    ("status", "", "feeds ok and failing, queue, last post, uptime"),
-    ("topics", "", "watched topics and their queries"),
-    ("watch", " NAME QUERY", "add a topic, or replace its query"),
-    ("unwatch", " NAME", "stop watching a topic"),
-    ("feeds", "", "configured feeds and their state"),
-    ("addfeed", ' URL [name="..."] [every]', "check a feed and add it (every: 10m, 1h, auto)"),
-    ("rmfeed", " URL", "remove a feed"),
-    ("undo", "", "take back the last config change made here"),
-    ("test", " QUERY", "what a query would have matched in recent articles"),
-    ("pause", "", "stop posting (kept across restarts; matches keep queueing)"),
-    ("resume", "", "post again"),
-    ("help", "", "this list"),
-)
-HELP = "newsbot admin commands\n" + "\n".join(f"/{c}{a} – {d}" for c, a, d in MENU)
-
-
-def addfeed_args(args: str) -> tuple[str, str | None, str | None]:
-    """`URL [name="..."] [every]` -> (url, name, every); ValueError saying what is wrong."""
-    try:
-        words = shlex.split(args)
-    except ValueError as exc:                   # an unclosed quote
-        raise ValueError(f"could not read that ({exc})") from None
-    if not words:
-        raise ValueError("which feed?")
-    url, name, every = web_url(words[0]), None, None
-    for word in words[1:]:
-        if word.startswith("name="):
-            name = word[5:].strip() or None
-        elif every is None:
-            if word != "auto":
-                duration(word)
-            every = word
-        else:
-            raise ValueError(f"unexpected {word!r}")
-    return url, name, every
 
 
 class Host(Protocol):
@@ -85,33 +53,6 @@ class Host(Protocol):
     async def apply_settings(self, settings: Settings, *, written: bool = False) -> None: ...
 
     def set_paused(self, by: str | None) -> None: ...
-
-
-def _ago(when: datetime | None, now: datetime) -> str:
-    if when is None:
-        return "never"
-    return f"{_span(now - when)} ago"
-
-
-def _span(delta: timedelta) -> str:
-    s = int(delta.total_seconds())
-    d, h, m = s // 86400, s % 86400 // 3600, s % 3600 // 60
-    return f"{d}d {h}h" if d else f"{h}h {m}m" if h else f"{m}m {s % 60}s"
-
-
-def _reason(state: FeedState) -> str:
-    """Why a feed fails, without the URL its stored error starts with (FeedError's
-    "URL: reason"): /status names the feed once, before it."""
-    error = state.last_error or ("gone (410)" if state.gone else "failing")
-    for url in (state.url, state.moved_to):
-        if url and error.startswith(f"{url}: "):
-            return error[len(url) + 2:]
-    return error
-
-
-def _clip(text: str, n: int = 160) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= n else text[:n - 1] + "…"
 
 
 class Commands:
@@ -142,7 +83,7 @@ class Commands:
             log.warning("admin %s: /%s refused: %s", who, command, exc)
             return f"Refused, nothing changed: {exc}"
         if self._edited is not None and handler != self.undo:
-            self._last = (self._edited, _clip(f"/{command.lower()} {args}", 80))
+            self._last = (self._edited, clip(f"/{command.lower()} {args}", 80))
         return reply
 
     @property
@@ -166,14 +107,14 @@ class Commands:
             store.outbox.last_sent(), SharedState(store.engine).paused()))
         failing = [f for f in self.settings.feeds
                    if (s := states.get(f.url)) is not None and (s.error_count or s.gone)]
-        lines = [f"newsbot up {_span(now - self.host.started_at)}",
+        lines = [f"newsbot up {span(now - self.host.started_at)}",
                  f"feeds: {len(self.settings.feeds) - len(failing)} ok, {len(failing)} failing",
                  *(f"  ✗ {f.name + ' – ' if f.name else ''}{f.url}: "
-                   f"{_clip(_reason(states[f.url]), 120)}" for f in failing),
+                   f"{clip(reason(states[f.url]), 120)}" for f in failing),
                  f"topics: {len(self.settings.topics)}",
                  f"queue: {pending} waiting",
-                 f"last post: {_ago(last, now)}",
-                 f"posting: PAUSED by {paused.by} {_ago(paused.since, now)}" if paused
+                 f"last post: {ago(last, now)}",
+                 f"posting: PAUSED by {paused.by} {ago(paused.since, now)}" if paused
                  else "posting: on"]
         return "\n".join(lines)
 
@@ -181,7 +122,7 @@ class Commands:
         lines = [f"{len(self.settings.topics)} topics"]
         for t in self.settings.topics:
             where = f" → {t.channel}" if t.channel else ""
-            lines.append(f"• {t.name}{where}: {_clip(t.source, 200)}")
+            lines.append(f"• {t.name}{where}: {clip(t.source, 200)}")
         return "\n".join(lines)
 
     async def feeds(self, args: str, who: str) -> str:
@@ -191,7 +132,7 @@ class Commands:
             s = states.get(f.url)
             state = ("new" if s is None or s.last_attempt is None else "GONE" if s.gone
                      else f"failing ×{s.error_count}" if s.error_count else "ok")
-            every = "auto" if f.every is None else _span(f.every).replace(" 0s", "")
+            every = "auto" if f.every is None else span(f.every).replace(" 0s", "")
             lines.append(f"• {f.name + ' – ' if f.name else ''}{f.url} (every {every}, {state})")
         return "\n".join(lines)
 
@@ -207,11 +148,11 @@ class Commands:
                 store=self.host.store)
         except QueryError as exc:
             return f"Query refused: {exc}"
-        lines = [f"{len(hits)} of {looked_at} articles seen in the last {_span(window)} "
+        lines = [f"{len(hits)} of {looked_at} articles seen in the last {span(window)} "
                  "match (newest first)."]
         for hit in list(reversed(hits))[:DRY_RUN_SHOWN]:
             meaning = f" ({meaning_line(hit)})" if hit.scores else ""
-            lines.append(f"• {_clip(hit.title or '(untitled)', 120)} — {hit.source} "
+            lines.append(f"• {clip(hit.title or '(untitled)', 120)} — {hit.source} "
                          f"[{hit.reason}]{meaning}")
         if len(hits) > DRY_RUN_SHOWN:
             lines.append(f"… and {len(hits) - DRY_RUN_SHOWN} more")

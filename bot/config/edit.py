@@ -1,31 +1,30 @@
 """Write changes back to the config files, keeping the operator's comments and layout.
 
 Every edit goes the same way: read the file with ruamel.yaml's round-trip loader, change the
-document, dump it to text, validate that text with `config.load` exactly as a restart would
-(errors name file:line:key), then write a temp file beside the original and `os.replace` it
-(atomic on POSIX: a reader sees the old file or the new one, never half of each). A refused
-edit writes nothing. Used by the Telegram admin commands and `newsbot opml import`.
+document, dump it to text (`bot.config.roundtrip`), validate that text with `config.load`
+exactly as a restart would (errors name file:line:key), then write a temp file beside the
+original and `os.replace` it (`bot.config.atomic`; atomic on POSIX: a reader sees the old
+file or the new one, never half of each). A refused edit writes nothing. Used by the
+Telegram admin commands and `newsbot opml import`.
 """
 
 from __future__ import annotations
 
-import contextlib
-import copy
 import io
 import os
-import tempfile
 import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.util import load_yaml_guess_indent
 
+from bot.config.atomic import atomic_write, writing
 from bot.config.loader import load
-from bot.errors import ConfigError, ConfigUnwritable
+from bot.config.roundtrip import keep_gap_after, round_trip_yaml
+from bot.errors import ConfigError
 from bot.settings import Settings
 
 # What /watch replaces: the keys that state a topic's words (bot.config.queries).
@@ -40,20 +39,6 @@ class Edited:
     note: str = ""           # e.g. "skipped 2 duplicates"
     before: str = ""         # the file's text before the edit and after it: what
     after: str = ""          # `ConfigEditor.restore` needs to undo exactly this edit
-
-
-def _yaml(text: str) -> YAML:
-    """A round-trip dumper that indents like the file it came from."""
-    yaml = YAML(typ="rt")
-    yaml.preserve_quotes = True
-    yaml.width = 4096                    # never re-wrap the operator's long lines
-    try:
-        _, indent, offset = load_yaml_guess_indent(text)
-    except Exception:                    # an unparsable file fails later, with its line
-        indent, offset = 2, 0
-    offset = offset or 0
-    yaml.indent(mapping=2, sequence=max(indent or 2, offset + 2), offset=offset)
-    return yaml
 
 
 class ConfigEditor:
@@ -89,7 +74,7 @@ class ConfigEditor:
                 return "replaced" + (f" (kept {', '.join(kept)})" if kept else "")
             node = CommentedMap([("query", query)])
             if old is None and topics:
-                _keep_gap_after(topics[list(topics.keys())[-1]], node)
+                keep_gap_after(topics[list(topics.keys())[-1]], node)
             topics[name] = node
             return "replaced" if old is not None else "added"
 
@@ -104,7 +89,7 @@ class ConfigEditor:
             topics = doc["topics"]
             keys = list(topics.keys())
             if len(keys) > 1 and keys[-1] == name:
-                _keep_gap_after(topics[name], topics[keys[-2]])
+                keep_gap_after(topics[name], topics[keys[-2]])
             del topics[name]
             if not topics:
                 doc["topics"] = CommentedMap()   # `topics: {}`, not a dangling comment
@@ -139,7 +124,7 @@ class ConfigEditor:
                     item["every"] = every
                 item["origin"] = origin
                 if seq:
-                    _keep_gap_after(seq[-1], item)
+                    keep_gap_after(seq[-1], item)
                 seq.append(item)
                 added += 1
             if not added:
@@ -154,7 +139,7 @@ class ConfigEditor:
             for i, item in enumerate(seq):
                 if _norm(_url(item)) == _norm(url):
                     if i == len(seq) - 1 and i > 0:
-                        _keep_gap_after(item, seq[i - 1])
+                        keep_gap_after(item, seq[i - 1])
                     del seq[i]
                     if not seq:
                         doc["feeds"] = CommentedSeq()
@@ -166,7 +151,7 @@ class ConfigEditor:
     def restore(self, edited: Edited) -> Edited:
         """Undo `edited`: put back the text its file had before, if the file is still as
         that edit left it (a later edit, by hand or by command, is never overwritten)."""
-        with _LOCK, _writing(edited.file):
+        with _LOCK, writing(edited.file):
             if edited.file.read_text(encoding="utf-8") != edited.after:
                 raise ConfigError("the file was changed again since that edit: undo it by "
                                   "hand", file=str(edited.file))
@@ -176,9 +161,9 @@ class ConfigEditor:
 
     # -- machinery ---------------------------------------------------------------------
     def _edit(self, file: Path, change: Callable[[Any], str]) -> Edited:
-        with _LOCK, _writing(file):
+        with _LOCK, writing(file):
             before = file.read_text(encoding="utf-8")
-            yaml = _yaml(before)
+            yaml = round_trip_yaml(before)
             doc = yaml.load(before)
             if doc is None:
                 doc = CommentedMap()
@@ -196,12 +181,12 @@ class ConfigEditor:
         if file.read_text(encoding="utf-8") != before:
             raise ConfigError("the file changed while this edit was made: try again",
                               file=str(file))
-        _atomic_write(file, text)
+        atomic_write(file, text)
         return settings
 
     def _docs(self) -> list[tuple[Path, Any]]:
         """The main file and its includes, as plain (safe) YAML, for lookups only."""
-        with _writing(self.path):
+        with writing(self.path):
             main = YAML(typ="safe").load(self.path.read_text(encoding="utf-8")) or {}
             out = [(self.path, main)]
             includes = main.get("include") or []
@@ -230,80 +215,9 @@ class ConfigEditor:
         return self.path
 
 
-def _tail(node: Any) -> tuple[Any, Any] | None:
-    """(container, key) holding the comment after a node's last scalar: where ruamel keeps
-    the end-of-line comment *and* the blank lines/comments that follow the node."""
-    if isinstance(node, CommentedMap) and node:
-        key = list(node.keys())[-1]
-        return _tail(node[key]) or (node, key)
-    if isinstance(node, CommentedSeq) and node:
-        return _tail(node[-1]) or (node, len(node) - 1)
-    return None
-
-
-def _keep_gap_after(prev: Any, new: Any) -> None:
-    """Appending after `prev`: move what followed it on later lines (a blank line before the
-    next section, say) to after `new`, leaving `prev`'s end-of-line comment in place."""
-    old, fresh = _tail(prev), _tail(new)
-    if old is None or fresh is None:
-        return
-    slot = old[0].ca.items.get(old[1])
-    token = slot[2] if slot and len(slot) > 2 else None
-    if token is None or "\n" not in token.value:
-        return
-    first, rest = token.value.split("\n", 1)
-    if not rest:
-        return
-    token.value = first + "\n"
-    target = fresh[0].ca.items.get(fresh[1])
-    if target and len(target) > 2 and target[2] is not None:
-        target[2].value = target[2].value.rstrip("\n") + "\n" + rest
-    else:
-        moved = copy.copy(token)
-        moved.value = "\n" + rest
-        fresh[0].ca.items[fresh[1]] = [None, None, moved, None]
-
-
 def _url(item: Any) -> str:
     return str(item.get("url", "")) if isinstance(item, Mapping) else str(item)
 
 
 def _norm(url: str) -> str:
     return url.strip().rstrip("/")
-
-
-@contextlib.contextmanager
-def _writing(file: Path) -> Iterator[None]:
-    """An OS error reading or writing the file becomes a ConfigError that says, for the
-    person reading the reply or the terminal, what failed and what to do; nothing changed."""
-    try:
-        yield
-    except PermissionError as exc:
-        # The edit writes a temp file beside the config and renames it over: the directory
-        # must be writable, not only the file.
-        what = (f"read and write {file}" if exc.filename in (None, str(file))
-                else f"create files in {file.parent} (a change is saved as a new file "
-                     "renamed over the old one)")
-        raise ConfigUnwritable(f"permission denied: newsbot may not {what}. Let the user "
-                               "newsbot runs as write there, or edit the file by hand",
-                               file=str(file)) from exc
-    except OSError as exc:
-        raise ConfigUnwritable(f"the file could not be read or written "
-                               f"({exc.strerror or exc}): check the disk and the file, then "
-                               "try again", file=str(file)) from exc
-
-
-def _atomic_write(file: Path, text: str) -> None:
-    """Temp file in the same directory (same filesystem), fsync, rename over the original."""
-    mode = file.stat().st_mode & 0o777 if file.exists() else 0o644
-    fd, tmp = tempfile.mkstemp(prefix=f".{file.name}.", suffix=".tmp", dir=file.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write(text)
-            out.flush()
-            os.fsync(out.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, file)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

@@ -1,54 +1,42 @@
 """The long-lived process: APScheduler 3 as the local timer that polls each feed on its
-own schedule, and an asyncio sender that drains the outbox. Also `run --once`."""
+own schedule (the polling itself: `bot.service.polling`), and an asyncio sender that drains
+the outbox. Also `run --once`."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import dataclasses
-import functools
 import logging
 import os
 import signal
 import socket
 import uuid
-from collections.abc import Awaitable, Callable, Iterator
-from datetime import datetime, timedelta
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import TextIO
 
 from apscheduler.executors.pool import ThreadPoolExecutor as APThreadPool
 from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.background import BackgroundScheduler
 
-import bot.service.ops as ops
 from bot.deliver import ConsoleDeliverer, Deliverer, Sender, TelegramDeliverer
-from bot.errors import DeliveryError, StoreError, TokenRejected
+from bot.errors import DeliveryError, TokenRejected
 from bot.models import FeedState, utcnow
 from bot.pipeline import FeedReport, build_context
-from bot.poll import HostLimiter, ParsePool, poll_cycle, poll_one
+from bot.poll import HostLimiter, ParsePool
 from bot.service.host import ServiceHost
+from bot.service.polling import PARSE_POOL_MIN_FEEDS, Polling
 from bot.service.reclaim import reclaim_leases
 from bot.service.watchdog import start_watchdog
 from bot.settings import Settings
 from bot.store import SharedState, Store
 
 log = logging.getLogger("newsbot")
-HOUSEKEEP_MAX = timedelta(hours=6)     # the sweep's cadence: see `housekeep_every`
-HOUSEKEEP_MIN = timedelta(seconds=1)
-HOUSEKEEP_FIRST = timedelta(minutes=1)  # after start, or sooner if the cadence is shorter
 ONCE_MAX_WAIT = timedelta(seconds=60)   # --once waits this long for retries that are due soon
 # SIGTERM: a send still waiting for Telegram's answer (up to delivery.send_timeout) is cut
 # off after this long, counted as unanswered, so the process exits cleanly within 10 s.
 SEND_GRACE = 4.0
-PARSE_POOL_MIN_FEEDS = 20   # fewer feeds: parsing inline costs less than starting processes
-
-
-def housekeep_every(retention: timedelta) -> timedelta:
-    """How often `newsbot run` sweeps: a tenth of `retention`, from 1 s to 6 h. A story then
-    lives at most 1.1 × retention (or retention + 6 h), so what a long-lived process keeps
-    is bounded by retention, however short it is set: with one fixed 6-hour sweep, a 2-minute
-    retention kept every story for 6 hours."""
-    return min(HOUSEKEEP_MAX, max(HOUSEKEEP_MIN, retention / 10))
 
 
 def make_deliverer(settings: Settings, out: TextIO | None = None) -> Deliverer:
@@ -58,7 +46,7 @@ def make_deliverer(settings: Settings, out: TextIO | None = None) -> Deliverer:
     return ConsoleDeliverer(out) if out is not None else ConsoleDeliverer()
 
 
-class Service:
+class Service(Polling):
     def __init__(self, settings: Settings, *, out: TextIO | None = None) -> None:
         self.settings = settings
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
@@ -86,42 +74,6 @@ class Service:
         self._draining: asyncio.Future[int] | None = None
 
     # -- one cycle ---------------------------------------------------------------------------
-    def poll_all(self, on_report: object = None, *, due_only: bool = False
-                 ) -> list[FeedReport]:
-        """Every feed once (`run --once`), or with `due_only` only the feeds whose interval
-        has come (`run --once --due`: cron, or several processes splitting one cycle)."""
-        def report(r: FeedReport) -> None:
-            ops.record_report(r)
-            if callable(on_report):
-                on_report(r)
-
-        gone = {s.url for s in self.store.feed_states() if s.gone}     # one query, not N
-        feeds = [f for f in self.settings.feeds if f.url not in gone]
-        pool = ParsePool() if len(feeds) >= PARSE_POOL_MIN_FEEDS else None
-        # Every feed once, unless another process polled it since this cycle began.
-        gate = self._feed_gate if due_only else functools.partial(
-            self._feed_gate, not_polled_since=utcnow())
-        try:
-            return poll_cycle(self.ctx, feeds, workers=self.settings.polling.workers,
-                              limiter=self.limiter, parse_pool=pool,
-                              on_report=report, gate=gate)
-        finally:
-            if pool is not None:
-                pool.close()
-            self.housekeep()
-
-    def housekeep(self) -> None:
-        """Delete stories and finished alerts older than `retention` (bot.retention)."""
-        retention = self.ctx.settings.retention
-        try:
-            stories, alerts = self.store.retention.sweep(utcnow() - retention)
-        except StoreError as exc:           # the database is down: next time
-            log.warning("%s; will retry", exc)
-            return
-        if stories or alerts:
-            log.info("retention: deleted %d stories and %d alerts older than %s", stories,
-                     alerts, retention)
-
     async def run_once(self, on_report: object = None, *, due_only: bool = False
                        ) -> list[FeedReport]:
         await self._start_deliverer()
@@ -244,56 +196,6 @@ class Service:
         """Wake the send loop now (thread-safe); a no-op before `run_forever` starts it."""
         if self.loop is not None and self.wake is not None:
             self.loop.call_soon_threadsafe(self.wake.set)
-
-    def _schedule_housekeeping(self, retention: timedelta, now: datetime) -> None:
-        """The retention sweep: soon after start, then every `housekeep_every(retention)`;
-        rescheduled when a reload changes `retention`."""
-        if self.scheduler is None:
-            return
-        every = housekeep_every(retention)
-        self.scheduler.add_job(self.housekeep, "interval", seconds=every.total_seconds(),
-                               next_run_time=now + min(every, HOUSEKEEP_FIRST),
-                               id="housekeep", replace_existing=True)
-
-    def _schedule(self, url: str, when: datetime) -> None:
-        if self.scheduler is None:
-            return                          # run --once schedules nothing
-        self.scheduler.add_job(self._poll_job, "date", run_date=when, args=[url], id=url,
-                               replace_existing=True)
-
-    def _poll_job(self, url: str) -> None:
-        feed = self.ctx.settings.feed(url)
-        if feed is None or self.stopping:
-            return
-        report = poll_one(self.ctx, feed, self.limiter, gate=self._feed_gate)
-        if self.on_report is not None:
-            self.on_report(report)
-        if report.outcome == "skipped":
-            # Another process polls it, or just did: follow the schedule in the database.
-            self._schedule(url, self.store.leases.feed_next(url, utcnow()))
-            return
-        ops.record_report(report)
-        if report.outcome == "gone":
-            log.error("feed %s is gone (410); polling stopped. Remove it from the config",
-                      url)
-        elif report.next_poll_at is not None and not self.stopping:
-            self._schedule(url, report.next_poll_at)
-        if report.queued:
-            self.wake_up()
-
-    @contextlib.contextmanager
-    def _feed_gate(self, url: str, *,
-                   not_polled_since: datetime | None = None) -> Iterator[bool]:
-        """Hold the feed's lease while polling it: with several processes on one
-        database, each feed is polled by one of them per interval."""
-        leases = self.store.leases
-        mine = leases.claim_feed(url, self.owner, utcnow(), self.feed_ttl,
-                                 not_polled_since=not_polled_since)
-        try:
-            yield mine
-        finally:
-            if mine:    # after the poll's state; batched while a cycle runs
-                self.store.feed_writes.release(url, self.owner)
 
     async def _start_deliverer(self) -> None:
         """Telegram unreachable at start is an outage like any other: the sender retries.

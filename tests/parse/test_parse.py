@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+import bot.parse.entries
 import bot.parse.feed
 from bot.errors import NotAFeed, ParseError
 from bot.parse import parse
@@ -468,11 +469,11 @@ def test_known_entries_past_the_first_twenty_come_back_brief_and_the_rest_in_ful
     assert [a.published for a in hinted.articles] == [a.published for a in full.articles]
     # The newest 20 keep their summaries (boilerplate detection reads them), known or not;
     # the title and link of a known one are not worked out (never used for a seen item).
-    window, full_window = (x.articles[:bot.parse.feed.FULL_ENTRIES] for x in (hinted, full))
+    window, full_window = (x.articles[:bot.parse.entries.FULL_ENTRIES] for x in (hinted, full))
     assert window[0] == full_window[0]                      # the one new entry: in full
     assert [a.summary_html for a in window] == [a.summary_html for a in full_window]
     assert all(not a.brief and not a.title and a.link is None for a in window[1:])
-    brief = hinted.articles[bot.parse.feed.FULL_ENTRIES:]
+    brief = hinted.articles[bot.parse.entries.FULL_ENTRIES:]
     assert brief and all(a.brief and not a.title and not a.summary_html and a.link is None
                          for a in brief)
     assert not any(a.brief for a in parse(body, RSS_TYPE, URL, known={"guid:x"}).articles)

@@ -23,8 +23,8 @@ class Article:
 
     `brief`: an entry `parse` was told is already known (its `known` keys), so only `key`,
     `guid` and `published` were read; title, link and summary are empty. A known entry among
-    the newest `parse.FULL_ENTRIES` is not brief: its summary is read (boilerplate detection
-    reads those), its title and link are empty all the same.
+    the newest `bot.parse.entries.FULL_ENTRIES` is not brief: its summary is read
+    (boilerplate detection reads those), its title and link are empty all the same.
     """
 
     key: str

@@ -15,7 +15,7 @@ from bot.errors import ConfigUnwritable
 
 @contextlib.contextmanager
 def writing(file: Path) -> Iterator[None]:
-    """An OS error reading or writing the file becomes a ConfigError that says, for the
+    """An OS error reading or writing the file becomes a ConfigUnwritable that says, for the
     person reading the reply or the terminal, what failed and what to do; nothing changed."""
     try:
         yield

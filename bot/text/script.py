@@ -10,8 +10,10 @@ terms are taken (`latin`):
   letters and symbols stay as written: strip_accents folds the accents later, and "€" stays a
   currency sign rather than "EUR";
 - a country's name in any of 43 languages becomes its English name ("Corea del Norte",
-  "Nordkorea", "КНДР" → "North Korea"), written with a capital where the script has them. The
-  names are CLDR's (places.tsv, written by bench/build_places.py).
+  "Nordkorea", "Coreia do Norte" → "North Korea"; "Россия" → "Russia"), found where it starts
+  with a capital if its script has them. The names are CLDR's (places.tsv, written by
+  bench/build_places.py); one of fewer than 5 letters is left out unless it is English
+  ("КНДР", "Man", "Chin" ...).
 
 Limits: an inflected name is not found ("России", the Russian genitive, is not "Россия").
 Arabic, Devanagari and CJK have no capitals, so their transliterated names count as words,

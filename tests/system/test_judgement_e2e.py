@@ -190,7 +190,7 @@ def test_a_report_in_another_script_joins_its_story_and_its_next_development_doe
     run_once(cfg, db, telegram_api)
     assert len(telegram_api.messages(SUMMITS)) == 1
     # The meeting told in Russian shares its names once they are in Latin letters ("Норланд"
-    # is "Norland"): it edits the post (it scored 0.32 when Cyrillic gave no names, 0.80 now).
+    # is "Norland"): it edits the post (0.39 when Cyrillic gave no names, 0.82 now).
     feed_server.set_feed("/b.xml", rss([item("ru", *MEETING_RU, 0)]))
     run_once(cfg, db, telegram_api)
     [post] = telegram_api.messages(SUMMITS)

@@ -37,8 +37,13 @@ def caseless(name: str) -> bool:
     return not any(c.isupper() or c.islower() for c in name)
 
 
+def without_aside(name: str) -> str:
+    """"Myanmar (Burma)" → "Myanmar": outlets write the name, not CLDR's aside."""
+    return re.sub(r"\s*\(.*\)", "", name)
+
+
 def english(code: str, name: str) -> str:
-    return SAME_AS_TERMS.get(code) or re.sub(r"\s*\(.*\)", "", name).replace("’", "'")
+    return SAME_AS_TERMS.get(code) or without_aside(name).replace("’", "'")
 
 
 def main() -> int:
@@ -53,7 +58,7 @@ def main() -> int:
             name = territories.get(code)
             if not name:
                 continue
-            name = re.sub(r"\s*\(.*\)", "", name)
+            name = without_aside(name)
             if CJK.search(name):
                 key = name
             elif caseless(name):

@@ -52,6 +52,8 @@ def transliterate(text: str) -> str:
 
 
 def _fold(word: str) -> str:
+    # Not bot.text.fold: that keeps letters NFKD does not decompose ("ł", "đ", "ʼ"), and a
+    # key of a cased script must come out ASCII (`_places` tells the kinds apart by it).
     return anyascii(word).lower() if not word.isascii() else word.lower()
 
 

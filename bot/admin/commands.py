@@ -24,7 +24,6 @@ from bot.admin.wording import (
     ago,
     clip,
     reason,
-    span,
 )
 from bot.config import ConfigEditor, Edited
 from bot.errors import ConfigError, ConfigUnwritable, FeedError, QueryError
@@ -33,6 +32,7 @@ from bot.models import NotModified, utcnow
 from bot.pipeline import dry_run, fetch_limits, meaning_line
 from bot.settings import FeedConfig, Settings
 from bot.store import SharedState, Store
+from bot.text import span
 
 log = logging.getLogger("newsbot.admin")
 DRY_RUN_SHOWN = 10

@@ -1,16 +1,18 @@
 """The admin commands' words, apart from what they do (`bot.admin.commands`): the one
 table of commands, their arguments as an admin types them (a topic name, /addfeed's URL,
-name and interval, quotes a phone keyboard curled), and how replies show a span of time,
-a feed's failure and a long text. Pure text in, text out."""
+name and interval, quotes a phone keyboard curled), and how replies show how long ago,
+a feed's failure and a long text (a span of time itself is `bot.text.span`). Pure text in,
+text out."""
 
 from __future__ import annotations
 
 import re
 import shlex
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from bot.config import duration, web_url
 from bot.models import FeedState
+from bot.text import span
 
 TOPIC_NAME = re.compile(r"[A-Za-z0-9_]{1,40}")      # it becomes a #hashtag in posts
 SMART_QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "‘": "'", "’": "'"})
@@ -61,12 +63,6 @@ def ago(when: datetime | None, now: datetime) -> str:
     if when is None:
         return "never"
     return f"{span(now - when)} ago"
-
-
-def span(delta: timedelta) -> str:
-    s = int(delta.total_seconds())
-    d, h, m = s // 86400, s % 86400 // 3600, s % 3600 // 60
-    return f"{d}d {h}h" if d else f"{h}h {m}m" if h else f"{m}m {s % 60}s"
 
 
 def reason(state: FeedState) -> str:

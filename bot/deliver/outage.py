@@ -6,14 +6,11 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from bot.text import span
+
 __all__ = ["SUMMARY_EVERY", "Outage"]
 
 SUMMARY_EVERY = timedelta(seconds=60)
-
-
-def _span(delta: timedelta) -> str:
-    seconds = int(delta.total_seconds())
-    return f"{seconds // 60}m{seconds % 60:02d}s" if seconds >= 60 else f"{seconds}s"
 
 
 class Outage:
@@ -38,7 +35,7 @@ class Outage:
                 or now - self.last_summary < self.every:
             return None
         self.last_summary = now
-        return (f"Telegram outage for {_span(now - self.started)}: {self.failures} failed "
+        return (f"Telegram outage for {span(now - self.started)}: {self.failures} failed "
                 f"request(s) to {len(self.chats)} chat(s), {waiting} message(s) waiting; "
                 "retrying each chat with backoff")
 
@@ -46,7 +43,7 @@ class Outage:
         """The line to log when a request succeeds, if it ends an outage."""
         if self.started is None:
             return None
-        text = (f"Telegram answers again after {_span(now - self.started)} "
+        text = (f"Telegram answers again after {span(now - self.started)} "
                 f"({self.failures} failed request(s)); the waiting messages go out oldest "
                 "first")
         self.started, self.last_summary, self.failures = None, None, 0

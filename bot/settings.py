@@ -127,6 +127,9 @@ class Meaning:
     counter_examples: tuple[str, ...] = ()
     min_score: float = MIN_SCORE
     veto_below: float = VETO_BELOW
+    # min_score for an item in another language than English, which no list may name; None:
+    # min_score (bot.match.matcher).
+    foreign_min_score: float | None = None
 
     @property
     def positives(self) -> tuple[str, ...]:

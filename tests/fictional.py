@@ -1,7 +1,9 @@
 """Fictional news reports (no such events, people or places), shared by the dedupe tests and
 the system tests that post them: one summit told twice, its announcement and outcome, two
 editions of a bloc's summit (and the second retold), a sanctions story of the same countries,
-and the summit told in Russian, with the next development in Russian too."""
+the summit told in Russian, with the next development in Russian too, and the summit told in
+Finnish, a language the shipped topics' word lists do not cover, beside two Nordic reports of
+other things."""
 
 MEETING = ("Norland and Estmark leaders meet in Geneva",
            "President Ana Ruiz of Norland and Prime Minister Lars Holm of Estmark met in Geneva "
@@ -39,3 +41,16 @@ MEETING_RU = ("Лидеры Норланда и Эстмарка провели 
 INVITED_RU = ("Ларс Хольм пригласил Ану Руис в Эстмарк",
               "После саммита премьер-министр Эстмарка Ларс Хольм пригласил президента Норланда "
               "Ану Руис посетить Эстмарк с государственным визитом осенью.")
+# The meeting in Finnish: no word of the shipped summits' lists, so only their meaning can
+# find it (it scores 0.58: under the English bar of 0.60, over the other languages' 0.45).
+MEETING_FI = ("Norlandin ja Estmarkin johtajat tapasivat Genevessä",
+              "Norlandin presidentti Ana Ruiz ja Estmarkin pääministeri Lars Holm tapasivat "
+              "tiistaina Genevessä ensimmäisessä huippukokouksessaan vuosikymmeneen ja "
+              "keskustelivat rajajoesta ja energiakaupasta.")
+# Other news in Finnish and Swedish: a mountain's summit (0.12) and a central bank (0.12).
+CLIMB_FI = ("Kiipeilijät saavuttivat huipun",
+            "Norlantilaiset kiipeilijät saavuttivat vuoren huipun tiistaina kymmenen tunnin "
+            "nousun jälkeen.")
+RATES_SV = ("Norland höjer räntan",
+            "Norlands centralbank höjde på tisdagen styrräntan med en kvarts procentenhet för "
+            "att bromsa inflationen.")

@@ -12,7 +12,8 @@ from bot.settings import MIN_SCORE, VETO_BELOW, Meaning
 
 __all__ = ["MEANING_KEYS", "meaning", "semantic_model"]
 
-MEANING_KEYS = {"description", "examples", "counter_examples", "min_score", "veto_below"}
+MEANING_KEYS = {"description", "examples", "counter_examples", "min_score", "veto_below",
+                "foreign_min_score"}
 
 
 def _score(value: object) -> float:
@@ -23,7 +24,7 @@ def _score(value: object) -> float:
 
 def meaning(ctx: Ctx, node: Any, key: str) -> Meaning | None:
     """`topics.NAME.meaning`: description and examples, with optional counter-examples and
-    the two scores the decision uses (docs/semantic.md)."""
+    the scores the decision uses (docs/semantic.md)."""
     sub = node.get("meaning")
     if not sub:
         return None
@@ -40,11 +41,19 @@ def meaning(ctx: Ctx, node: Any, key: str) -> Meaning | None:
         counter_examples=ctx.value(sub, "counter_examples", v.string_list, (),
                                    f"{key}.counter_examples"),
         min_score=ctx.value(sub, "min_score", _score, MIN_SCORE, f"{key}.min_score"),
-        veto_below=ctx.value(sub, "veto_below", _score, VETO_BELOW, f"{key}.veto_below"))
-    if found.veto_below > found.min_score:
-        raise ctx.error(f"{key}.veto_below", f"must not exceed min_score ({found.min_score:g}):"
-                        " a query match would be dropped where the meaning alone matches",
-                        key_line(sub, "veto_below"))
+        veto_below=ctx.value(sub, "veto_below", _score, VETO_BELOW, f"{key}.veto_below"),
+        foreign_min_score=ctx.value(sub, "foreign_min_score", _score, None,
+                                    f"{key}.foreign_min_score"))
+    for name, bar in (("min_score", found.min_score), ("foreign_min_score",
+                                                       found.foreign_min_score)):
+        if bar is None or found.veto_below <= bar:
+            continue
+        why = "a query match would be dropped where the meaning alone matches"
+        if "veto_below" in sub:      # name the key the operator wrote, not a default
+            raise ctx.error(f"{key}.veto_below", f"must not exceed {name} ({bar:g}): {why}",
+                            key_line(sub, "veto_below"))
+        raise ctx.error(f"{key}.{name}", f"must not be below veto_below "
+                        f"({found.veto_below:g}): {why}", key_line(sub, name))
     return found
 
 

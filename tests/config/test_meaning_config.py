@@ -43,6 +43,17 @@ def test_a_meaning_loads_with_its_defaults(tmp_path: Path) -> None:
     assert settings.semantic_model == "auto"
 
 
+@pytest.mark.parametrize(("extra", "bar"), [
+    ("", MIN_SCORE),                                  # unset: the same bar as English items
+    ("      foreign_min_score: 0.45\n", 0.45),
+])
+def test_the_bar_for_another_language_follows_min_score_unless_set(
+        tmp_path: Path, extra: str, bar: float) -> None:
+    settings = load(write(tmp_path, HEAD + MEANING + extra), env={})
+    [topic] = topics_of(settings.topics, None)
+    assert topic.foreign_min_score == bar
+
+
 def test_exclude_beside_a_query_is_a_veto_of_its_own(tmp_path: Path) -> None:
     settings = load(write(tmp_path, HEAD + "    exclude: [mortgage, '\"rate card\"']\n"
                                           "semantic: {model: 'off'}\n"), env={})
@@ -81,6 +92,14 @@ def test_exclude_query_is_a_veto_beside_the_exclude_terms(
     ("a veto above the score that matches alone",
      MEANING + "      min_score: 0.5\n      veto_below: 0.6\n", 13,
      "topics.rates.meaning.veto_below", "must not exceed min_score (0.5)"),
+    ("a foreign bar that is not a score", MEANING + "      foreign_min_score: high\n", 12,
+     "topics.rates.meaning.foreign_min_score", "between 0 and 1"),
+    ("a foreign bar below the default veto",
+     MEANING + "      foreign_min_score: 0.3\n", 12,
+     "topics.rates.meaning.foreign_min_score", "must not be below veto_below (0.4)"),
+    ("a veto above the foreign bar",
+     MEANING + "      foreign_min_score: 0.5\n      veto_below: 0.55\n", 13,
+     "topics.rates.meaning.veto_below", "must not exceed foreign_min_score (0.5)"),
     ("a misspelt key", MEANING + "      counterexamples: [x]\n", 12,
      "topics.rates.meaning.counterexamples", "did you mean 'counter_examples'?"),
     ("an exclusion that is not a list of words", "    exclude: 5\n", 7, "topics.rates.exclude",

@@ -17,14 +17,15 @@ from bot.models import Match
 ANY = np.ones(4, dtype=np.float32)
 
 
-def topic(score: float | None, *, exclude: list[str] | None = None) -> Topic:
+def topic(score: float | None, *, exclude: list[str] | None = None,
+          foreign_min_score: float = 0.6) -> Topic:
     meaning: Callable[[np.ndarray], float] | None = (
         None if score is None else (lambda v, s=score: s))
     # "bank" is a word of the query (a cue) that does not match by itself.
     return Topic("rates", compile_query('"central bank" OR (bank AND "interest rate")'),
                  "@rates",
                  compile_query(terms_query(exclude, ())) if exclude else None, meaning,
-                 min_score=0.6, veto_below=0.4)
+                 min_score=0.6, veto_below=0.4, foreign_min_score=foreign_min_score)
 
 
 @pytest.mark.parametrize(("why", "text", "score", "exclude", "expected"), [
@@ -46,6 +47,27 @@ def test_a_topic_decides_from_query_meaning_and_exclusions(
         why: str, text: str, score: float | None, exclude: list[str] | None,
         expected: list[Match]) -> None:
     assert Matcher([topic(score, exclude=exclude)]).match("", text, lambda: ANY) == expected
+
+
+# The same topic with a lower bar for items in another language (foreign_min_score 0.45).
+GERMAN = "Die Notenbank erhöht den Leitzins für Häuser und Büros."     # no query word
+GERMAN_QUERY = "Die central bank erhöht den Leitzins für Häuser und Büros."
+
+
+@pytest.mark.parametrize(("why", "text", "score", "expected"), [
+    ("another language, the query silent: the meaning from the lower bar", GERMAN, 0.45,
+     [Match("rates", (), "@rates", 0.45, query=False)]),
+    ("another language, below the lower bar", GERMAN, 0.44, []),
+    ("English, the query silent: min_score as ever", "The bank raised what it charges.",
+     0.45, []),
+    ("another language, the query matched: the veto as ever", GERMAN_QUERY, 0.39, []),
+    ("another language, the query matched and the meaning agrees", GERMAN_QUERY, 0.41,
+     [Match("rates", ("central bank",), "@rates", 0.41)]),
+])
+def test_an_item_in_another_language_meets_the_lower_bar_where_the_query_is_silent(
+        why: str, text: str, score: float, expected: list[Match]) -> None:
+    t = topic(score, foreign_min_score=0.45)
+    assert Matcher([t]).match("", text, lambda: ANY) == expected
 
 
 # A NOT inside the query: "central bank", but not beside a mortgage.

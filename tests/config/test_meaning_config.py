@@ -3,8 +3,10 @@ section: what loads, and what is refused at the line that is wrong."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from bot.config import load
@@ -43,15 +45,18 @@ def test_a_meaning_loads_with_its_defaults(tmp_path: Path) -> None:
     assert settings.semantic_model == "auto"
 
 
-@pytest.mark.parametrize(("extra", "bar"), [
-    ("", MIN_SCORE),                                  # unset: the same bar as English items
-    ("      foreign_min_score: 0.45\n", 0.45),
+@pytest.mark.parametrize(("extra", "matches"), [
+    ("", False),                                # unset: min_score (0.60), as for English
+    ("      foreign_min_score: 0.45\n", True),
 ])
 def test_the_bar_for_another_language_follows_min_score_unless_set(
-        tmp_path: Path, extra: str, bar: float) -> None:
+        tmp_path: Path, extra: str, matches: bool) -> None:
     settings = load(write(tmp_path, HEAD + MEANING + extra), env={})
     [topic] = topics_of(settings.topics, None)
-    assert topic.foreign_min_score == bar
+    # The meaning reads this German report at 0.5 (a fixed score: the bar is the point).
+    matcher = Matcher([dataclasses.replace(topic, meaning=lambda v: 0.5)])
+    text = "Die Notenbank hob den Leitzins um einen Viertelpunkt an, um die Teuerung zu bremsen."
+    assert bool(matcher.match("", text, lambda: np.ones(4, np.float32))) is matches
 
 
 def test_exclude_beside_a_query_is_a_veto_of_its_own(tmp_path: Path) -> None:

@@ -18,7 +18,7 @@ ANY = np.ones(4, dtype=np.float32)
 
 
 def topic(score: float | None, *, exclude: list[str] | None = None,
-          foreign_min_score: float = 0.6) -> Topic:
+          foreign_min_score: float | None = None) -> Topic:
     meaning: Callable[[np.ndarray], float] | None = (
         None if score is None else (lambda v, s=score: s))
     # "bank" is a word of the query (a cue) that does not match by itself.

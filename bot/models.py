@@ -82,13 +82,17 @@ class Match:
     channel: str | None = None      # topic-level destination override
     score: float | None = None      # 0..1: how much the item reads like the topic's examples
     query: bool = True              # the topic's query matched (else the meaning alone did)
+    # The meaning alone decided from the topic's bar for another language (foreign_min_score).
+    foreign: bool = False
 
     @property
     def why(self) -> str:
-        """"terms", "meaning 0.82" or "terms, meaning 0.82": which signal fired."""
+        """"terms", "meaning 0.82", "terms, meaning 0.82" or "meaning 0.48 (another
+        language)": which signal fired, and from which bar where it is not the usual one."""
         parts = ["terms"] if self.query else []
         if self.score is not None:
-            parts.append(f"meaning {self.score:.2f}")
+            parts.append(f"meaning {self.score:.2f}" + (" (another language)"
+                                                         if self.foreign else ""))
         return ", ".join(parts)
 
 

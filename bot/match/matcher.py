@@ -151,5 +151,6 @@ class Matcher:
                 out.append(w.hit)
             else:
                 out.append(Match(t.name, w.hit.terms if w.hit else (), t.channel, w.score,
-                                 query=w.hit is not None))
+                                 query=w.hit is not None,
+                                 foreign=w.foreign and t.foreign_min_score is not None))
         return out

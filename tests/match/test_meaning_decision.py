@@ -56,7 +56,7 @@ GERMAN_QUERY = "Die central bank erhöht den Leitzins für Häuser und Büros."
 
 @pytest.mark.parametrize(("why", "text", "score", "expected"), [
     ("another language, the query silent: the meaning from the lower bar", GERMAN, 0.45,
-     [Match("rates", (), "@rates", 0.45, query=False)]),
+     [Match("rates", (), "@rates", 0.45, query=False, foreign=True)]),
     ("another language, below the lower bar", GERMAN, 0.44, []),
     ("English, the query silent: min_score as ever", "The bank raised what it charges.",
      0.45, []),
@@ -150,3 +150,5 @@ def test_why_it_matched_names_the_signal() -> None:
     assert Match("t", ("summit",)).why == "terms"
     assert Match("t", ("summit",), score=0.81).why == "terms, meaning 0.81"
     assert Match("t", (), score=0.77, query=False).why == "meaning 0.77"
+    assert Match("t", (), score=0.48, query=False, foreign=True).why == (
+        "meaning 0.48 (another language)")

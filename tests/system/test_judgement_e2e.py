@@ -4,6 +4,9 @@ channel its reports are routed to, once each; a rewrite of a posted story edits 
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from html import unescape
 from pathlib import Path
@@ -232,3 +235,9 @@ def test_the_shipped_summits_post_a_meeting_told_in_a_language_their_lists_do_no
     assert [g for g in ("fi", "climb", "rates") if any(f"n.example/{g}" in p.html
                                                        for p in posts)] == posted
     assert all("#summits (meaning 0.5" in unescape(p.text) for p in posts)   # no word said it
+    # `newsbot match` says which bar let the meaning decide.
+    shown = subprocess.run([sys.executable, "-m", "bot", "match", "summits", "--config",
+                            str(cfg), "--feed", url], capture_output=True, text=True,
+                           timeout=120, env={**os.environ, "NO_PROXY": "127.0.0.1"})
+    assert shown.returncode == 0, shown.stderr
+    assert ("why: meaning 0.58 (another language)" in shown.stdout) is foreign_bar, shown.stdout

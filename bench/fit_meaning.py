@@ -1,5 +1,6 @@
-"""The shipped topics on the labelled dev items: query, meaning, and the two scores that
-combine them (`MIN_SCORE`, `VETO_BELOW` in bot/settings.py), cross-validated by storyline.
+"""The shipped topics on the labelled dev items: query, meaning, and the scores that
+combine them (`MIN_SCORE`, `VETO_BELOW` in bot/settings.py; each topic's `foreign_min_score`),
+cross-validated by storyline.
 
     python bench/fit_meaning.py                   # figures; the scores to write
     python bench/fit_meaning.py --misses          # also every error, by item id

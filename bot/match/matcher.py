@@ -66,11 +66,15 @@ class Weighing:
                                # where the query did not match: where it sets the bar)
 
     @property
+    def foreign_bar(self) -> bool:
+        """The topic's bar for another language applies (the item is one, the topic has one)."""
+        return self.foreign and self.topic.foreign_min_score is not None
+
+    @property
     def min_score(self) -> float:
         """The score the meaning must reach where the query did not match."""
-        t = self.topic
-        return t.foreign_min_score if self.foreign and t.foreign_min_score is not None \
-            else t.min_score
+        bar = self.topic.foreign_min_score
+        return bar if self.foreign_bar and bar is not None else self.topic.min_score
 
 
 def decide(query: bool, score: float | None, min_score: float, veto_below: float) -> bool:
@@ -152,5 +156,5 @@ class Matcher:
             else:
                 out.append(Match(t.name, w.hit.terms if w.hit else (), t.channel, w.score,
                                  query=w.hit is not None,
-                                 foreign=w.foreign and t.foreign_min_score is not None))
+                                 foreign=w.foreign_bar))
         return out

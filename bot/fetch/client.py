@@ -1,5 +1,6 @@
-"""The HTTP client under `bot.fetch.get`: urllib3 connection pools, the environment's proxies
-and CA bundle, and urllib3's exceptions turned into newsbot's `FetchError`s.
+"""The HTTP client under `bot.fetch.get`: urllib3 connection pools (built and kept by its
+base, `bot.fetch.pools.Pools`), the environment's proxies and CA bundle, and urllib3's
+exceptions turned into newsbot's `FetchError`s.
 
 Why urllib3 and not requests: requests is built on urllib3, and its Session layer
 (environment merging, cookie jars, hooks, the Response wrapper) made a 304 cost 0.6 ms of
@@ -12,7 +13,7 @@ talks to urllib3 directly and keeps what requests gave for free:
 - certificate checks against REQUESTS_CA_BUNDLE, CURL_CA_BUNDLE or SSL_CERT_FILE if set,
   else certifi's bundle (what requests used); verification is never turned off;
 - `https://user:pw@host/feed` sent as HTTP Basic auth;
-- gzip/deflate accepted (and decoded by `fetch._read_body` under the size cap);
+- gzip/deflate accepted (and decoded by `bot.fetch.body.read_body` under the size cap);
 - no retries and no redirects here: the scheduler owns retrying, `fetch` owns redirects;
 - a feed from Telegram or OPML (`FetchLimits.reach`) connects through pools of its own,
   whose connections resolve the host, check every address and connect to a checked one
@@ -26,15 +27,10 @@ and `get` (urllib3) is only the fallback for what that engine leaves to it; `sen
 
 from __future__ import annotations
 
-import os
-import re
-import threading
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import SplitResult, quote, unquote, urlsplit
-from urllib.request import getproxies, proxy_bypass
+from urllib.parse import urlsplit
 
-import certifi
 import urllib3
 from urllib3.exceptions import (
     ConnectTimeoutError,
@@ -53,26 +49,15 @@ from bot.fetch.messages import (
     redact,
     tls_message,
 )
-from bot.fetch.pinned import pinned
+from bot.fetch.pools import UNSAFE, Pools, bracket, port_of, request_target
 from bot.fetch.types import Answer, Outcome, Response
 
 __all__ = ["ACCEPT_ENCODING", "HttpClient"]
 
-# Outside printable ASCII (non-ASCII, spaces, controls): percent-encoded (UTF-8) in the
-# request target, RFC 3987 §3.1; what is already %XX or reserved stays as it is.
-_UNSAFE = re.compile(r"[^\x21-\x7e]")
-_KEEP = "!#$%&'()*+,/:;=?@[]~"
 ACCEPT_ENCODING = urllib3.util.make_headers(accept_encoding=True)["accept-encoding"]
 
 
-def _ca_bundle() -> str:
-    for name in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "SSL_CERT_FILE"):
-        if os.environ.get(name):
-            return os.environ[name]
-    return certifi.where()
-
-
-class HttpClient:
+class HttpClient(Pools):
     """Keep-alive pools shared by every polling thread: `pool_size` connections per host,
     for up to `hosts` hosts (beyond that the pools start afresh)."""
 
@@ -80,67 +65,8 @@ class HttpClient:
         """`engine`: "curl" sends requests through `bot.fetch.curl` (needs pycurl, the
         `curl` extra), "urllib3" through urllib3 only, "auto" through curl if installed."""
         self._curl = _curl_module(engine)
-        self._hosts = hosts
-        self._pool_kw: dict[str, Any] = {"maxsize": pool_size, "retries": False}
-        self._tls_kw: dict[str, Any] = {"ca_certs": _ca_bundle(), "cert_reqs": "CERT_REQUIRED"}
-        self._proxies = {k: v for k, v in getproxies().items() if k in ("http", "https")}
-        self._via: dict[str, urllib3.PoolManager] = {}     # proxy URL -> its manager
-        self._bypass: dict[str, bool] = {}                   # host -> NO_PROXY says so
-        self._pools: dict[tuple[str, str, int | None, str], urllib3.HTTPConnectionPool] = {}
-        self._lock = threading.Lock()
+        super().__init__(pool_size, hosts)
         self._held: dict[str, tuple[dict[str, str], Outcome]] = {}     # see `hold`
-
-    def _proxy_for(self, scheme: str, host: str) -> str | None:
-        proxy = self._proxies.get(scheme)
-        if not proxy:
-            return None
-        with self._lock:
-            bypass = self._bypass.get(host)
-            if bypass is None:
-                bypass = self._bypass[host] = bool(proxy_bypass(host))
-        return None if bypass else proxy
-
-    def _open(self, feed_url: str, url: str, headers: dict[str, str], reach: str,
-              **kw: Any) -> Response:
-        parts = urlsplit(url)
-        if parts.username is not None:      # https://user:pw@host/feed: HTTP Basic auth
-            headers = {**headers, **urllib3.util.make_headers(
-                basic_auth=f"{unquote(parts.username)}:{unquote(parts.password or '')}")}
-        proxy = self._proxy_for(parts.scheme, parts.hostname or "")
-        if proxy is not None:
-            if reach != ANY:      # the proxy connects: check the name's addresses here
-                addresses(feed_url, parts.hostname or "", _port(parts), reach)
-            with self._lock:
-                manager = self._via.get(proxy)
-                if manager is None:
-                    manager = self._via[proxy] = urllib3.ProxyManager(
-                        proxy, num_pools=self._hosts, **self._pool_kw, **self._tls_kw)
-            return manager.urlopen("GET", url, headers=headers, **kw)
-        return self._pool(parts.scheme, parts.hostname or "", parts.port, reach).urlopen(
-            "GET", _target(parts), headers=headers, **kw)
-
-    def _pool(self, scheme: str, host: str, port: int | None,
-              reach: str) -> urllib3.HTTPConnectionPool:
-        """The host's own pool, kept here: PoolManager.urlopen re-parses the URL and builds a
-        30-field pool key on every call, a fifth of the client's cost of a 304. A feed from
-        Telegram or OPML gets pools of its own, whose connections are `_pinned`."""
-        key = (scheme, host, port, reach)
-        pool = self._pools.get(key)
-        if pool is None:
-            if scheme not in ("http", "https"):
-                raise urllib3.exceptions.URLSchemeUnknown(scheme)
-            tls = self._tls_kw if scheme == "https" else {}
-            pool = urllib3.connection_from_url(f"{scheme}://{_netloc(host, port)}",
-                                               **self._pool_kw, **tls)
-            if reach != ANY:
-                pool.ConnectionCls = pinned(pool.ConnectionCls, reach)
-            with self._lock:
-                if len(self._pools) >= self._hosts:
-                    # More hosts than pools kept: start afresh. The dropped pools' idle
-                    # sockets close when the last request using them lets go.
-                    self._pools.clear()
-                pool = self._pools.setdefault(key, pool)
-        return pool
 
     @property
     def multiplexed(self) -> bool:
@@ -194,15 +120,15 @@ class HttpClient:
             return None
         proxy = connect_to = ""
         reach = limits.reach
-        if self._proxies or _UNSAFE.search(url) or reach != ANY:
+        if self._proxies or UNSAFE.search(url) or reach != ANY:
             parts = urlsplit(url)   # else the URL goes as it is, unparsed
-            url = f"{parts.scheme}://{parts.netloc}{_target(parts)}"
+            url = f"{parts.scheme}://{parts.netloc}{request_target(parts)}"
             proxy = self._proxy_for(parts.scheme, parts.hostname or "") or ""
             if reach != ANY:      # resolved and checked here; libcurl connects there
-                port, host = _port(parts), parts.hostname or ""
+                port, host = port_of(parts), parts.hostname or ""
                 found = addresses(feed_url, host, port, reach)
                 if not proxy:
-                    connect_to = f"{_bracket(host)}:{port}:{_bracket(found[0])}:{port}"
+                    connect_to = f"{bracket(host)}:{port}:{bracket(found[0])}:{port}"
         return self._curl.Request(feed_url=feed_url, url=url, headers=headers, limits=limits,
                                   connect=connect, read=read, total=total, proxy=proxy,
                                   ca_file=self._tls_kw["ca_certs"], connect_to=connect_to)
@@ -237,13 +163,6 @@ class HttpClient:
             raise NetworkError(feed_url, connection_message(url, exc)) from exc
 
 
-def _target(parts: SplitResult) -> str:
-    """The request target: path and query, an IRI or a space percent-encoded (as requests
-    did)."""
-    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-    return quote(target, safe=_KEEP) if _UNSAFE.search(target) else target
-
-
 def _curl_module(engine: str) -> Any:
     if engine not in ("auto", "curl", "urllib3"):
         raise ValueError(f"unknown HTTP engine {engine!r}: auto, curl or urllib3")
@@ -256,16 +175,3 @@ def _curl_module(engine: str) -> Any:
             raise
         return None
     return curl_engine
-
-
-def _port(parts: SplitResult) -> int:
-    return parts.port or (443 if parts.scheme == "https" else 80)
-
-
-def _bracket(host: str) -> str:
-    return f"[{host}]" if ":" in host else host         # an IPv6 literal
-
-
-def _netloc(host: str, port: int | None) -> str:
-    host = _bracket(host)
-    return f"{host}:{port}" if port else host

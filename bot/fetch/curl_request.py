@@ -53,7 +53,7 @@ class Request:
     status: int = 0
     response_headers: dict[str, str] = field(default_factory=dict)
     header_lines: list[bytes] = field(default_factory=list)
-    body: io.BytesIO = field(default_factory=io.BytesIO)    # as in `bot.fetch.get._read_body`
+    body: io.BytesIO = field(default_factory=io.BytesIO)    # as in `bot.fetch.body.read_body`
     size: int = 0
     over_cap: bool = False
     body_skipped: bool = False      # not a 2xx: the transfer was stopped at its body

@@ -1,38 +1,30 @@
 """Fetch feed bytes safely: conditional GET, size cap, deadlines, manual redirects.
 
 The network goes through `bot.fetch.client` (urllib3 pools, or libcurl through
-`bot.fetch.curl`; proxies, CA bundle, their errors mapped to ours); this module owns the
-protocol, the same whichever engine answered. Every outcome is a `Fetched`, a
-`NotModified` or a `FetchError` subclass whose message names the URL and says what
-the operator can do. Nothing here parses XML: see `bot.parse.feed`.
+`bot.fetch.curl`; proxies, CA bundle, their errors mapped to ours), and a urllib3 body is
+read under the cap by `bot.fetch.body`; this module owns the protocol, the same whichever
+engine answered. Every outcome is a `Fetched`, a `NotModified` or a `FetchError` subclass
+whose message names the URL and says what the operator can do. Nothing here parses XML:
+see `bot.parse.feed`.
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import io
 import logging
-import socket
 import threading
 import time
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-from bot.errors import FetchError, FetchTimeout, NetworkError, TooLarge
+from bot.errors import NetworkError
+from bot.fetch.body import read_body
 from bot.fetch.client import ACCEPT_ENCODING, HttpClient
 from bot.fetch.guard import ANY, check_scheme
 from bot.fetch.local import fetch_file, is_local
-from bot.fetch.messages import (
-    check_status,
-    deadline_error,
-    location,
-    redact,
-    stalled_message,
-    too_large,
-)
-from bot.fetch.types import Answer, FetchLimits, Outcome, Response
+from bot.fetch.messages import check_status, deadline_error, location, redact
+from bot.fetch.types import Answer, FetchLimits, Outcome
 from bot.models import Fetched, NotModified
 
 log = logging.getLogger(__name__)
@@ -46,7 +38,6 @@ if _urllib3_log.level == logging.NOTSET:
 FEED_ACCEPT = ("application/rss+xml, application/atom+xml, application/rdf+xml;q=0.9, "
                "application/xml;q=0.8, text/xml;q=0.8, */*;q=0.5")
 PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
-_CHUNK = 64 * 1024
 _PERMANENT = (301, 308)         # RFC 9110 §15.4.2 / §15.4.9: update the stored URL
 _REDIRECTS = (301, 302, 303, 307, 308)
 
@@ -204,7 +195,7 @@ def _exchange(url: str, current: str, headers: dict[str, str], limits: FetchLimi
         if not 200 <= status < 300:
             complete = status == 304
             return status, hdrs, b""
-        body = _read_body(url, resp, limits, deadline)
+        body = read_body(url, resp, limits, deadline)
         complete = True
         return status, hdrs, body
     finally:
@@ -213,61 +204,3 @@ def _exchange(url: str, current: str, headers: dict[str, str], limits: FetchLimi
         if not complete:
             resp.close()
         resp.release_conn()
-
-
-def _read_body(url: str, resp: Response, limits: FetchLimits, deadline: float) -> bytes:
-    """Read the decoded body piece by piece, enforcing the cap and the wall-clock deadline.
-
-    `read1` returns after one socket read, so a drip-fed body is checked against the
-    deadline every few bytes; a watchdog shuts the socket if a single read outlives it.
-    urllib3 decodes gzip/deflate(/br) incrementally with a bounded output per call.
-    """
-    declared = resp.headers.get("Content-Length", "")
-    if declared.isdigit() and int(declared) > limits.max_bytes:
-        raise TooLarge(url, too_large(limits, f"Content-Length {int(declared):,} bytes"))
-    raw: Any = resp
-    fired = threading.Event()
-
-    def abort() -> None:
-        fired.set()
-        sock = getattr(getattr(raw, "connection", None), "sock", None)
-        if sock is not None:
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
-
-    watchdog = threading.Timer(max(0.0, deadline - time.monotonic()), abort)
-    watchdog.daemon = True
-    watchdog.start()
-    read = getattr(raw, "read1", None) or raw.read
-    # Written into one growing buffer: `getvalue` hands that buffer over without a copy,
-    # where joining a list of pieces held the body twice at its end (docs/polling.md).
-    body = io.BytesIO()
-    size = 0
-    try:
-        while True:
-            chunk = read(_CHUNK, decode_content=True)
-            if not chunk:
-                break
-            size += len(chunk)
-            if size > limits.max_bytes or raw.tell() > limits.max_bytes:
-                raise TooLarge(url, too_large(limits, "body"))
-            if time.monotonic() > deadline or fired.is_set():
-                raise deadline_error(url, limits)
-            body.write(chunk)
-    except (TooLarge, FetchTimeout):
-        raise
-    except Exception as exc:  # urllib3/http.client errors surface raw here
-        if fired.is_set():
-            raise deadline_error(url, limits) from exc
-        if "timed out" in str(exc).lower():
-            raise FetchTimeout(url, stalled_message(limits.read_timeout)) from exc
-        if "decod" in type(exc).__name__.lower() or "decod" in str(exc).lower():
-            raise FetchError(url, f"body could not be decoded ({exc}); the server sent broken "
-                                  "compressed data, report it to the site") from exc
-        raise NetworkError(url, f"connection broken while reading the body ({exc}); "
-                                "will retry") from exc
-    finally:
-        watchdog.cancel()
-    if fired.is_set():
-        raise deadline_error(url, limits)
-    return body.getvalue()

@@ -8,7 +8,7 @@ Such a feed (`FeedConfig.origin` "telegram" or "opml") is fetched with `FetchLim
 
 - http(s) only: local paths and file:// URLs are refused, redirects to other schemes too;
 - its host is resolved here, every address is checked, and the connection goes to a
-  checked address (urllib3: `bot.fetch.client`; libcurl: CURLOPT_CONNECT_TO), so neither a
+  checked address (urllib3: `bot.fetch.pools`; libcurl: CURLOPT_CONNECT_TO), so neither a
   second DNS answer (rebinding) nor any spelling of an address (0x7f000001, 2130706433,
   0177.0.0.1, 127.1, [::ffff:127.0.0.1]) gets past the check; each redirect is a new request,
   checked the same way. Through a proxy the proxy connects, so the check is made on the

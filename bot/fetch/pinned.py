@@ -1,5 +1,5 @@
 """urllib3 connections that connect only where `bot.fetch.guard` allows: the pools of a
-feed from Telegram or OPML use them (`bot.fetch.client`)."""
+feed from Telegram or OPML use them (`bot.fetch.pools`)."""
 
 from __future__ import annotations
 

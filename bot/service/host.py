@@ -3,6 +3,7 @@ health/metrics server, posting paused, operator alerts, and the SIGTERM watchdog
 
 Kept out of bot/service.py so the service stays about polling and sending; the service
 calls `start()`, `may_send()` and `stop()`, and this is the `Host` the commands act on.
+What /healthz and /metrics report is read in bot/service/health.py.
 """
 
 from __future__ import annotations
@@ -11,19 +12,18 @@ import asyncio
 import contextlib
 import html
 import logging
-from collections.abc import Iterable
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
-from bot import metrics
 from bot.admin import Commands
 from bot.config import INTERVAL, ConfigWatcher, needs_restart
-from bot.deliver import Deliverer
 from bot.errors import ConfigError, DeliveryError
-from bot.models import FeedState, utcnow
+from bot.models import utcnow
+from bot.service.health import health_report, update_gauges
 from bot.service.ops import OpsServer
+from bot.service.types import Runner
 from bot.settings import Settings
-from bot.store import EVERY_CHAT, SharedState, Store, queue_alert
+from bot.store import SharedState, Store, queue_alert
 
 if TYPE_CHECKING:
     from bot.admin import AdminBot, ReaderState
@@ -33,31 +33,6 @@ UPDATES_LEASE = "telegram-updates"
 UPDATES_TTL = timedelta(seconds=30)       # renewed every watch tick (INTERVAL)
 # A reader down this long (network, 5xx) is worth a message; a refused token at once.
 ADMIN_ALERT_AFTER = timedelta(seconds=60)
-
-
-def failing_feeds(settings: Settings, states: Iterable[FeedState]) -> int:
-    """Feeds in the config whose last poll failed: the database may still hold feeds
-    removed from the config while newsbot was stopped (the live removal forgets them)."""
-    configured = {f.url for f in settings.feeds}
-    return sum(1 for s in states if s.error_count and s.url in configured)
-
-
-class Runner(Protocol):
-    """What the host needs of the service it runs beside (`bot.service.Service`): it reads
-    these and asks through the methods, never reaching into the service's internals."""
-
-    settings: Settings
-    store: Store
-    owner: str
-    started_at: datetime
-    stopping: bool
-    deliverer: Deliverer
-
-    async def apply_settings(self, settings: Settings) -> None: ...
-
-    def hold_sending(self, held: bool) -> None: ...
-
-    def wake_up(self) -> None: ...
 
 
 class ServiceHost:
@@ -206,7 +181,7 @@ class ServiceHost:
                     await self.apply_settings(result)
                     await self._tell_restart(needs_restart(self.started_with, result))
                 await self.claim_updates()
-                await asyncio.to_thread(self._gauges)
+                await asyncio.to_thread(update_gauges, self.settings, self.store)
             except asyncio.CancelledError:
                 raise
             except Exception:                   # never let the watcher die silently
@@ -223,10 +198,6 @@ class ServiceHost:
             await self.notify_operator(text)
         self._restart_told = pending
 
-    def _gauges(self) -> None:
-        metrics.QUEUE_DEPTH.set(self.store.outbox.pending())
-        metrics.FEEDS_FAILING.set(failing_feeds(self.settings, self.store.feed_states()))
-
     async def notify_operator(self, text: str) -> None:
         """Straight through the deliverer, not the outbox: outbox rows belong to stories
         (story_id NOT NULL, unique per chat/story), and an alert must go out even while
@@ -240,22 +211,5 @@ class ServiceHost:
             log.warning("could not alert the operator in %s: %s", chat, exc)
 
     def health(self) -> tuple[bool, dict[str, Any]]:
-        """Healthy while running; "degraded" (still 200: a restart fixes neither) when
-        admin commands are down or Telegram refuses the bot."""
-        svc, now = self.service, utcnow()
-        paused = self.shared.paused()           # also proves the database answers
-        pauses = {c: p for c, p in self.store.pauses.all().items() if p.until > now}
-        admin = self.admin.state.as_dict() if self.admin is not None else {
-            "state": "off" if not (self.settings.token and self.settings.admins)
-            else "another process"}
-        degraded = [what for what, bad in (
-            ("admin commands down", admin["state"] == "down"),
-            ("Telegram refuses the bot: every chat paused", EVERY_CHAT in pauses)) if bad]
-        return (not svc.stopping, {
-            "uptime_seconds": int((now - svc.started_at).total_seconds()),
-            "feeds": len(svc.settings.feeds), "topics": len(svc.settings.topics),
-            "paused": paused is not None, "stopping": svc.stopping,
-            "admin_commands": admin,
-            "delivery": {"paused_chats": {c: f"{p.until:%Y-%m-%dT%H:%M:%SZ}: {p.reason}"
-                                          for c, p in pauses.items()}},
-            "degraded": degraded})
+        """/healthz's answer, for the ops server (`health_report`)."""
+        return health_report(self.service, self.shared, self.admin)

@@ -4,7 +4,7 @@ complete only while still holding it (a fenced write), oldest first.
 Deferring a row (pacing, a paused chat, an edit waiting for its post) never counts as an
 attempt; only a message Telegram refused does (`retry`). A chat's pause (`chat_pauses`, see
 bot/store/pauses.py) holds every row of the chat, whenever it was queued: no row is
-claimable while its chat, or every chat ("*"), is paused.
+claimable while its chat, or every chat ("*"), is paused (the rules: bot/store/outbox_rules.py).
 """
 
 from __future__ import annotations
@@ -14,27 +14,15 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, case, exists, func, or_, select, update
+from sqlalchemy import Connection, Engine, case, func, select, update
 
 from bot.settings import redact
 from bot.store.db import reader_of
+from bot.store.outbox_rules import AGE, DUE, claimable, opt_utc, utc
 from bot.store.pauses import EVERY_CHAT
 from bot.store.records import OutboxItem, OutboxRow
 from bot.store.schema import chat_aliases, chat_pauses, outbox, stories
 from bot.store.wrap import wrapped_methods
-
-
-def _claimable(now: datetime) -> Any:
-    paused = exists().where(or_(chat_pauses.c.chat == outbox.c.chat,
-                                chat_pauses.c.chat == EVERY_CHAT), chat_pauses.c.until > now)
-    return and_(outbox.c.state == "pending", outbox.c.not_before <= now,
-                or_(outbox.c.lease_until.is_(None), outbox.c.lease_until < now), ~paused)
-
-
-_AGE = func.coalesce(outbox.c.published_at, outbox.c.created_at)
-# When a pending row can next be claimed: its not_before, or later if someone holds it.
-_DUE = case((outbox.c.lease_until > outbox.c.not_before, outbox.c.lease_until),
-            else_=outbox.c.not_before)
 
 
 @wrapped_methods
@@ -77,8 +65,8 @@ class OutboxStore:
         """Chats with claimable rows, the one with the oldest story first, and how many
         claimable rows of each kind each has."""
         batched = func.sum(case((outbox.c.batch.is_not(None), 1), else_=0))
-        q = (select(outbox.c.chat, outbox.c.kind, func.count(), func.min(_AGE), batched)
-             .where(_claimable(now)).group_by(outbox.c.chat, outbox.c.kind))
+        q = (select(outbox.c.chat, outbox.c.kind, func.count(), func.min(AGE), batched)
+             .where(claimable(now)).group_by(outbox.c.chat, outbox.c.kind))
         with self.reader.connect() as conn:
             rows = conn.execute(q).all()
         out: dict[str, dict[str, int]] = {}
@@ -98,7 +86,7 @@ class OutboxStore:
         """Lease up to `limit` due rows, oldest first. PostgreSQL skips rows another
         process holds (FOR UPDATE SKIP LOCKED); SQLite's BEGIN IMMEDIATE serialises.
         `batched`: only the rows of the chat's oldest unanswered digest (`unanswered`)."""
-        cond = [_claimable(now)]
+        cond = [claimable(now)]
         if chat is not None:
             cond.append(outbox.c.chat == chat)
         if kinds is not None:
@@ -110,7 +98,7 @@ class OutboxStore:
         else:                            # a batch goes whole, as its digest, or not at all
             cond.append(outbox.c.batch.is_(None))
         # Oldest story first (by publication, else by when it was queued), then queue order.
-        pick = select(outbox.c.id).where(*cond).order_by(_AGE, outbox.c.id).limit(limit)
+        pick = select(outbox.c.id).where(*cond).order_by(AGE, outbox.c.id).limit(limit)
         with self.engine.begin() as conn:
             if conn.dialect.name == "postgresql":
                 pick = pick.with_for_update(skip_locked=True)
@@ -221,11 +209,11 @@ class OutboxStore:
         """chat -> when its next pending row may be claimed (leases held and the chat's
         pause, or every chat's, count)."""
         with self.reader.connect() as conn:
-            rows = conn.execute(select(outbox.c.chat, func.min(_DUE)).where(
+            rows = conn.execute(select(outbox.c.chat, func.min(DUE)).where(
                 outbox.c.state == "pending").group_by(outbox.c.chat)).all()
             pauses = dict(conn.execute(select(chat_pauses.c.chat, chat_pauses.c.until)).all())
         everyone = pauses.get(EVERY_CHAT)
-        return {str(chat): max(d for d in (_aware(due), _opt(pauses.get(chat)), _opt(everyone))
+        return {str(chat): max(d for d in (utc(due), opt_utc(pauses.get(chat)), opt_utc(everyone))
                                if d is not None) for chat, due in rows}
 
     def last_sent(self) -> datetime | None:
@@ -245,16 +233,3 @@ class OutboxStore:
                          .values(new_chat=new))
             conn.execute(update(outbox).where(outbox.c.chat == old,
                                               outbox.c.state == "pending").values(chat=new))
-
-
-def _opt(value: Any) -> datetime | None:
-    return None if value is None else _aware(value)
-
-
-def _aware(value: Any) -> datetime:
-    """min() over a CASE comes back as text on SQLite: parse it as the UTC it is."""
-    from datetime import UTC
-
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)

@@ -21,7 +21,7 @@ from sqlalchemy import create_engine, func, select
 
 from bot.config import load
 from bot.models import FeedState
-from bot.service.host import failing_feeds
+from bot.service.health import failing_feeds
 from bot.service.polling import housekeep_every
 from bot.store.schema import feeds, stories
 from tests.conftest import ROOT

@@ -1,7 +1,8 @@
 """Admin commands in Telegram: reads updates with python-telegram-bot beside our own asyncio
-work, and answers only the user ids listed in `admins` (everyone else gets a polite refusal).
+work, and answers only the user ids listed in `admins` (everyone else gets a polite refusal;
+the handlers that check and answer each update are in `bot.admin.handlers`).
 
-The second module that imports ``telegram`` (after bot.deliver). The getUpdates loop is ours,
+The second package that imports ``telegram`` (after bot.deliver). The getUpdates loop is ours,
 not PTB's Updater: the Updater gives up for good on a 401 ("Invalid token. Aborting retry
 loop") and logs a traceback per failed poll, and a failed start left it half started. Here
 every failure (unreachable, 5xx, 401, 409) is one log line, a retry with backoff up to
@@ -24,22 +25,15 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from telegram import BotCommand, BotCommandScopeChat, LinkPreviewOptions, Update
+from telegram import BotCommand, BotCommandScopeChat, Update
 from telegram.error import InvalidToken, RetryAfter, TelegramError
-from telegram.ext import (
-    Application,
-    ApplicationBuilder,
-    ApplicationHandlerStop,
-    ContextTypes,
-    MessageHandler,
-    TypeHandler,
-    filters,
-)
+from telegram.ext import Application, ApplicationBuilder, MessageHandler, TypeHandler, filters
 from telegram.request import HTTPXRequest
 from telegram.warnings import PTBDeprecationWarning
 
 from bot.admin.commands import Commands
-from bot.admin.replies import Strangers, chunks, who
+from bot.admin.handlers import UpdateHandlers
+from bot.admin.replies import Strangers
 from bot.admin.wording import MENU
 from bot.models import utcnow
 from bot.settings import redact
@@ -84,7 +78,7 @@ def _wait(exc: TelegramError, backoff: float) -> float:
     return backoff
 
 
-class AdminBot:
+class AdminBot(UpdateHandlers):
     def __init__(self, token: str, api_url: str, commands: Commands,
                  admins: Callable[[], tuple[int, ...]], *,
                  on_change: Callable[[ReaderState], Awaitable[None]] | None = None) -> None:
@@ -202,58 +196,3 @@ class AdminBot:
             await asyncio.wait_for(self.app.shutdown(), STOP_WAIT)
         except (TelegramError, TimeoutError, RuntimeError) as exc:
             log.warning("admin reader shut down uncleanly (%s)", type(exc).__name__)
-
-    # -- handlers ----------------------------------------------------------------------
-    async def _gate(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """Runs first for every update: strangers stop here."""
-        user, message = update.effective_user, update.effective_message
-        if message is None or user is None:
-            raise ApplicationHandlerStop
-        if user.id in self.admins():
-            return
-        text = message.text or ""
-        # In groups only a command gets an answer; chatter there is none of our business.
-        if message.chat.type == "private" or text.startswith("/"):
-            refusal = self.strangers.refusal(user.id, utcnow())
-            if refusal is not None:
-                log.warning("refused %r from %s: not an admin", text.split(" ", 1)[0][:40],
-                            who(update))
-                await self._reply(update, refusal)
-            else:
-                log.debug("ignored %s: not an admin, refused already", who(update))
-        raise ApplicationHandlerStop
-
-    async def _command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        message = update.effective_message
-        if message is None or not message.text:
-            return
-        head, _, args = message.text.partition(" ")
-        command = head[1:].split("@", 1)[0]      # "/status@newsbot" in groups
-        log.info("admin %s: /%s %s", who(update), command, args[:200])
-        await self._reply(update, await self.commands.run(command, args, who(update)))
-
-    async def _chatter(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        await self._reply(update, "Send /help for the commands.")
-
-    async def _reply(self, update: Update, text: str) -> None:
-        chat = update.effective_chat
-        if chat is None:
-            return
-        for part in chunks(redact(text)):
-            # Plain text (no parse_mode): replies echo queries and titles verbatim.
-            await self.app.bot.send_message(chat.id, part, link_preview_options=(
-                LinkPreviewOptions(is_disabled=True)))
-
-    async def _error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-        exc = context.error
-        log.error("admin command failed: %s: %s", exc.__class__.__name__, exc,
-                  exc_info=not isinstance(exc, TelegramError))
-        if isinstance(update, Update) and not isinstance(exc, TelegramError):
-            text = (update.effective_message.text or "") if update.effective_message else ""
-            command = text.split(" ", 1)[0][:40] or "That"
-            with contextlib.suppress(TelegramError):
-                await self._reply(update, (
-                    f"{command} failed: something unexpected went wrong inside newsbot "
-                    f"({exc.__class__.__name__}). The details are in newsbot's log; send "
-                    "/status to see that the bot still runs, and /feeds or /topics to see "
-                    "whether the change was made."))

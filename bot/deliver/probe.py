@@ -15,6 +15,7 @@ from typing import Any
 from telegram.error import BadRequest, Forbidden, TelegramError
 
 from bot.deliver.telegram import TelegramDeliverer
+from bot.deliver.telegram_errors import delivery_error, safe_cause
 from bot.settings import chat_thread, redact
 
 
@@ -38,7 +39,7 @@ class TelegramProbe(TelegramDeliverer):
         except (BadRequest, Forbidden) as exc:
             return ChatAccess(chat, None, None, redact(exc.message))
         except TelegramError as exc:
-            raise self._map(exc, chat) from self._cause(exc)
+            raise delivery_error(exc, chat, self._where) from safe_cause(exc)
         if info.get("type") == "private":     # a user's chat: no membership to ask about
             return ChatAccess(chat, info, None)
         try:
@@ -47,5 +48,5 @@ class TelegramProbe(TelegramDeliverer):
         except (BadRequest, Forbidden) as exc:
             return ChatAccess(chat, info, None, redact(exc.message))
         except TelegramError as exc:
-            raise self._map(exc, chat) from self._cause(exc)
+            raise delivery_error(exc, chat, self._where) from safe_cause(exc)
         return ChatAccess(chat, info, member)

@@ -1,5 +1,5 @@
-"""The HTTP client under `bot.fetch.get`: urllib3 connection pools (built and kept by its
-base, `bot.fetch.pools.Pools`), the environment's proxies and CA bundle, and urllib3's
+"""The HTTP client under `bot.fetch.get`: urllib3 connection pools (built and kept by
+`bot.fetch.pools.Pools`), the environment's proxies and CA bundle, and urllib3's
 exceptions turned into newsbot's `FetchError`s.
 
 Why urllib3 and not requests: requests is built on urllib3, and its Session layer
@@ -27,6 +27,7 @@ and `get` (urllib3) is only the fallback for what that engine leaves to it; `sen
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
@@ -57,7 +58,7 @@ __all__ = ["ACCEPT_ENCODING", "HttpClient"]
 ACCEPT_ENCODING = urllib3.util.make_headers(accept_encoding=True)["accept-encoding"]
 
 
-class HttpClient(Pools):
+class HttpClient:
     """Keep-alive pools shared by every polling thread: `pool_size` connections per host,
     for up to `hosts` hosts (beyond that the pools start afresh)."""
 
@@ -65,7 +66,8 @@ class HttpClient(Pools):
         """`engine`: "curl" sends requests through `bot.fetch.curl` (needs pycurl, the
         `curl` extra), "urllib3" through urllib3 only, "auto" through curl if installed."""
         self._curl = _curl_module(engine)
-        super().__init__(pool_size, hosts)
+        self._pools = Pools(pool_size, hosts)
+        self._lock = threading.Lock()       # guards `_held`
         self._held: dict[str, tuple[dict[str, str], Outcome]] = {}     # see `hold`
 
     @property
@@ -120,10 +122,10 @@ class HttpClient(Pools):
             return None
         proxy = connect_to = ""
         reach = limits.reach
-        if self._proxies or UNSAFE.search(url) or reach != ANY:
+        if self._pools.proxies or UNSAFE.search(url) or reach != ANY:
             parts = urlsplit(url)   # else the URL goes as it is, unparsed
             url = f"{parts.scheme}://{parts.netloc}{request_target(parts)}"
-            proxy = self._proxy_for(parts.scheme, parts.hostname or "") or ""
+            proxy = self._pools.proxy_for(parts.scheme, parts.hostname or "") or ""
             if reach != ANY:      # resolved and checked here; libcurl connects there
                 port, host = port_of(parts), parts.hostname or ""
                 found = addresses(feed_url, host, port, reach)
@@ -131,7 +133,7 @@ class HttpClient(Pools):
                     connect_to = f"{bracket(host)}:{port}:{bracket(found[0])}:{port}"
         return self._curl.Request(feed_url=feed_url, url=url, headers=headers, limits=limits,
                                   connect=connect, read=read, total=total, proxy=proxy,
-                                  ca_file=self._tls_kw["ca_certs"], connect_to=connect_to)
+                                  ca_file=self._pools.ca_certs, connect_to=connect_to)
 
     def get(self, feed_url: str, url: str, headers: dict[str, str], *, connect: float,
             read: float, reach: str = ANY) -> Response:
@@ -139,9 +141,9 @@ class HttpClient(Pools):
         Raises FetchTimeout, NetworkError, AddressRefused or FetchError with a message for
         the operator. `reach`: `FetchLimits.reach`."""
         try:
-            return self._open(feed_url, url, headers, reach, redirect=False, retries=False,
-                              preload_content=False,
-                              timeout=urllib3.Timeout(connect=connect, read=read))
+            return self._pools.urlopen(feed_url, url, headers, reach, redirect=False,
+                                       retries=False, preload_content=False,
+                                       timeout=urllib3.Timeout(connect=connect, read=read))
         except AddressRefused as exc:   # from a pinned connection, which knows only its host
             raise AddressRefused(feed_url, exc.reason) from None
         except SSLError as exc:

@@ -2,7 +2,7 @@
 the proxy the environment names, each built on first use and kept; and the URL forms
 (request target, port, bracketed host) the pools and the libcurl requests share.
 
-Separate from `bot.fetch.client`, which builds on `Pools`: building and keeping pools is
+Separate from `bot.fetch.client`, which holds one `Pools`: building and keeping pools is
 one job (proxies and NO_PROXY, the CA bundle, pinned connections for a feed from Telegram
 or OPML), choosing the engine, holding outcomes and wording urllib3's errors another.
 """
@@ -40,20 +40,23 @@ def _ca_bundle() -> str:
 
 class Pools:
     """Keep-alive pools shared by every polling thread: `pool_size` connections per host,
-    for up to `hosts` hosts (beyond that the pools start afresh). `HttpClient`'s base."""
+    for up to `hosts` hosts (beyond that the pools start afresh). `HttpClient` holds one;
+    `proxies` and `ca_certs` are what the libcurl requests use too."""
 
     def __init__(self, pool_size: int, hosts: int) -> None:
         self._hosts = hosts
         self._pool_kw: dict[str, Any] = {"maxsize": pool_size, "retries": False}
-        self._tls_kw: dict[str, Any] = {"ca_certs": _ca_bundle(), "cert_reqs": "CERT_REQUIRED"}
-        self._proxies = {k: v for k, v in getproxies().items() if k in ("http", "https")}
+        self.ca_certs = _ca_bundle()
+        self._tls_kw: dict[str, Any] = {"ca_certs": self.ca_certs, "cert_reqs": "CERT_REQUIRED"}
+        self.proxies = {k: v for k, v in getproxies().items() if k in ("http", "https")}
         self._via: dict[str, urllib3.PoolManager] = {}     # proxy URL -> its manager
         self._bypass: dict[str, bool] = {}                   # host -> NO_PROXY says so
         self._pools: dict[tuple[str, str, int | None, str], urllib3.HTTPConnectionPool] = {}
-        self._lock = threading.Lock()       # also guards `HttpClient`'s held outcomes
+        self._lock = threading.Lock()
 
-    def _proxy_for(self, scheme: str, host: str) -> str | None:
-        proxy = self._proxies.get(scheme)
+    def proxy_for(self, scheme: str, host: str) -> str | None:
+        """The proxy the environment names for `scheme`, unless NO_PROXY exempts `host`."""
+        proxy = self.proxies.get(scheme)
         if not proxy:
             return None
         with self._lock:
@@ -62,13 +65,15 @@ class Pools:
                 bypass = self._bypass[host] = bool(proxy_bypass(host))
         return None if bypass else proxy
 
-    def _open(self, feed_url: str, url: str, headers: dict[str, str], reach: str,
-              **kw: Any) -> Response:
+    def urlopen(self, feed_url: str, url: str, headers: dict[str, str], reach: str,
+                **kw: Any) -> Response:
+        """urllib3's `urlopen` of `url` on its host's pool or through its proxy; `kw` as
+        urlopen takes them. Raises urllib3's errors (`HttpClient.get` words them)."""
         parts = urlsplit(url)
         if parts.username is not None:      # https://user:pw@host/feed: HTTP Basic auth
             headers = {**headers, **urllib3.util.make_headers(
                 basic_auth=f"{unquote(parts.username)}:{unquote(parts.password or '')}")}
-        proxy = self._proxy_for(parts.scheme, parts.hostname or "")
+        proxy = self.proxy_for(parts.scheme, parts.hostname or "")
         if proxy is not None:
             if reach != ANY:      # the proxy connects: check the name's addresses here
                 addresses(feed_url, parts.hostname or "", port_of(parts), reach)

@@ -33,7 +33,6 @@ from telegram.warnings import PTBDeprecationWarning
 
 from bot.admin.commands import Commands
 from bot.admin.handlers import UpdateHandlers
-from bot.admin.replies import Strangers
 from bot.admin.wording import MENU
 from bot.models import utcnow
 from bot.settings import redact
@@ -78,7 +77,7 @@ def _wait(exc: TelegramError, backoff: float) -> float:
     return backoff
 
 
-class AdminBot(UpdateHandlers):
+class AdminBot:
     def __init__(self, token: str, api_url: str, commands: Commands,
                  admins: Callable[[], tuple[int, ...]], *,
                  on_change: Callable[[ReaderState], Awaitable[None]] | None = None) -> None:
@@ -92,16 +91,16 @@ class AdminBot(UpdateHandlers):
             .get_updates_request(HTTPXRequest(read_timeout=POLL_TIMEOUT + 10,
                                               httpx_kwargs=extra))
             .job_queue(None).build())
-        self.app.add_handler(TypeHandler(Update, self._gate), group=-1)
-        self.app.add_handler(MessageHandler(filters.COMMAND, self._command))
+        handlers = UpdateHandlers(self.app, commands, admins)
+        self.app.add_handler(TypeHandler(Update, handlers.gate), group=-1)
+        self.app.add_handler(MessageHandler(filters.COMMAND, handlers.command))
         self.app.add_handler(MessageHandler(filters.ChatType.PRIVATE & ~filters.COMMAND,
-                                            self._chatter))
-        self.app.add_error_handler(self._error)
+                                            handlers.chatter))
+        self.app.add_error_handler(handlers.error)
         self.state = ReaderState("starting", utcnow())
         self._task: asyncio.Task[None] | None = None
         self._offset: int | None = None
         self._stopping = False
-        self.strangers = Strangers()
         self._menu_set = False
 
     @property

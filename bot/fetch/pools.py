@@ -90,7 +90,8 @@ class Pools:
               reach: str) -> urllib3.HTTPConnectionPool:
         """The host's own pool, kept here: PoolManager.urlopen re-parses the URL and builds a
         30-field pool key on every call, a fifth of the client's cost of a 304. A feed from
-        Telegram or OPML gets pools of its own, whose connections are `_pinned`."""
+        Telegram or OPML gets pools of its own, whose connections are pinned to checked
+        addresses (`bot.fetch.pinned`)."""
         key = (scheme, host, port, reach)
         pool = self._pools.get(key)
         if pool is None:

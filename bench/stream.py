@@ -2,7 +2,7 @@
 `newsbot run --once`, scored per story in each topic's channel.
 
     python bench/stream.py [--mode timeline|burst|both] [--variant shipped|keywords|both]
-                           [--keep DIR] [--misses]
+                           [--merge cautious|balanced|eager] [--keep DIR] [--misses]
 
 Reads ../shared/data/news-dev.jsonl and news-dev-2.jsonl (never copied into the repo; without
 them it prints "skipped" and exits 0). Needs `faketime` (Debian package `faketime`).
@@ -21,6 +21,7 @@ stand-in (tests/fakes/telegram_api.py); the database persists across the polls o
 Both start with one poll of every feed, empty, so a feed's first poll (which only marks what is
 already there as seen) happens before its items arrive. "keywords" is the same replay with the
 semantic signal off (`semantic: {model: off}`), when the config loader knows that key.
+`--merge` replays with `dedupe: {merge: ...}` (the shipped default: balanced).
 Scores: bench/stream_score.py. A benchmark: it prints figures and asserts nothing.
 """
 
@@ -61,6 +62,7 @@ from bench.stream_score import (
     posts_of,
     score_topic,
 )
+from bot.dedupe import MERGE_BARS
 from tests.fakes.feed_server import FeedServer
 from tests.fakes.telegram_api import TelegramAPIServer
 
@@ -144,15 +146,17 @@ def run_once(moment: datetime, env: dict[str, str], log: Path) -> tuple[float, i
             int(failing[1]) if failing else 0)
 
 
-def replay(mode: str, variant: str, items: list[DevItem], where: Path) -> Replay:
+def replay(mode: str, variant: str, items: list[DevItem], where: Path,
+           merge: str | None = None) -> Replay:
     arrivals, moments = schedule(mode, items)
-    out = Replay(mode, variant)
+    out = Replay(mode, variant + (f" (merge: {merge})" if merge else ""))
     started = time.perf_counter()
     with FeedServer() as server, TelegramAPIServer(strict_chats=True) as api:
         for chat in (*CHANNELS.values(), DEFAULT_CHANNEL):
             api.add_chat(chat)
         feeds = StreamFeeds(server, items, arrivals)
-        config = write_config(where, feeds.urls(), semantic_off=variant == "keywords")
+        config = write_config(where, feeds.urls(), semantic_off=variant == "keywords",
+                              merge=merge)
         env = {**os.environ, "NEWSBOT_CONFIG": str(config),
                "DATABASE_URL": f"sqlite:///{where / 'newsbot.db'}",
                "TELEGRAM_BOT_TOKEN": api.token, "TELEGRAM_API_URL": api.base_url,
@@ -216,6 +220,8 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     ap.add_argument("--mode", choices=("timeline", "burst", "both"), default="both")
     ap.add_argument("--variant", choices=("shipped", "keywords", "both"), default="both")
+    ap.add_argument("--merge", choices=tuple(MERGE_BARS),
+                    help="dedupe.merge for the replays (default: the config's default)")
     ap.add_argument("--keep", type=Path, metavar="DIR",
                     help="keep each replay's directory (config, database, poll log) here")
     ap.add_argument("--misses", action="store_true",
@@ -252,7 +258,7 @@ def main(argv: list[str] | None = None) -> int:
                     where = args.keep / f"{mode}-{variant}"
                     shutil.rmtree(where, ignore_errors=True)
                     where.mkdir(parents=True)
-                result = replay(mode, variant, items, where)
+                result = replay(mode, variant, items, where, args.merge)
             print_replay(result, items, misses=args.misses)
     print(f"\ntotal wall time: {time.perf_counter() - started:.0f} s")
     return 0

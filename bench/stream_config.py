@@ -39,8 +39,10 @@ def semantic_switch() -> str:
     return ""
 
 
-def write_config(where: Path, feeds: dict[str, str], *, semantic_off: bool = False) -> Path:
-    """The replay's newsbot.yaml (and its topics.yaml) in `where`; `feeds`: name -> URL."""
+def write_config(where: Path, feeds: dict[str, str], *, semantic_off: bool = False,
+                 merge: str | None = None) -> Path:
+    """The replay's newsbot.yaml (and its topics.yaml) in `where`; `feeds`: name -> URL;
+    `merge`: `dedupe.merge`, else the default."""
     yaml = YAML()
     topics = yaml.load((ROOT / "config" / "topics.yaml").read_text(encoding="utf-8"))
     for name, chat in CHANNELS.items():
@@ -52,6 +54,8 @@ def write_config(where: Path, feeds: dict[str, str], *, semantic_off: bool = Fal
         "delivery": DELIVERY, "log": {"level": "WARNING"}}
     if semantic_off:
         doc["semantic"] = SEMANTIC_OFF
+    if merge:
+        doc["dedupe"] = {"merge": merge}
     path = where / "newsbot.yaml"
     yaml.dump(doc, path)
     load(path, env={})         # a config the CLI would refuse is the bench's bug: say so now

@@ -209,6 +209,7 @@ class Settings:
     log_level: str = "INFO"
     retention: timedelta = timedelta(days=30)   # see bot.retention
     semantic_model: str = "auto"        # "off": topics by query, stories by keys and text
+    dedupe_merge: str = "balanced"      # bot.dedupe.identity.MERGE_BARS: which trade the bars make
 
     def feed(self, url: str) -> FeedConfig | None:
         return next((f for f in self.feeds if f.url == url), None)

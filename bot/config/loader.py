@@ -20,6 +20,7 @@ import bot.config.values as v
 from bot.config.meaning import semantic_model
 from bot.config.queries import Queries
 from bot.config.source import Ctx, did_you_mean, item_line, key_line, read_yaml
+from bot.dedupe import MERGE, MERGE_BARS
 from bot.errors import ConfigError
 from bot.settings import (
     DeliverySettings,
@@ -85,8 +86,12 @@ def load(path: str | os.PathLike[str] | None = None,
         raise ctx.error("topics", "no topics configured: add at least one under topics:", None)
 
     log = ctx.mapping(doc, "log", {"json", "level"})
-    dedupe_window = ctx.value(ctx.mapping(doc, "dedupe", {"window"}), "window", v.duration,
-                              timedelta(hours=72), "dedupe.window")
+    dedupe = ctx.mapping(doc, "dedupe", {"window", "merge"})
+    dedupe_window = ctx.value(dedupe, "window", v.duration, timedelta(hours=72), "dedupe.window")
+    merge = ctx.value(dedupe, "merge", str, MERGE, "dedupe.merge")
+    if merge not in MERGE_BARS:          # which trade the same-story bars make (bot.dedupe)
+        raise ctx.error("dedupe.merge", f"expected one of {', '.join(MERGE_BARS)}, got "
+                        f"{merge!r}{did_you_mean(merge, MERGE_BARS)}", key_line(dedupe, "merge"))
     # Default: 30 days, or the dedupe window if that is longer (a story must outlive it).
     retention = ctx.value(doc, "retention", v.duration, max(timedelta(days=30), dedupe_window))
     if retention < dedupe_window:
@@ -116,6 +121,7 @@ def load(path: str | os.PathLike[str] | None = None,
         every=every,
         backfill=ctx.value(doc, "backfill", v.bounded(1000, allow_zero=True), 0),
         dedupe_window=dedupe_window,
+        dedupe_merge=merge,
         retention=retention,
         feeds=feeds,
         topics=topics,

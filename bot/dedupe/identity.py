@@ -25,8 +25,8 @@ from typing import Protocol
 from bot.dedupe.terms import overlap, shared_names
 from bot.semantic import logistic
 
-__all__ = ["BUSY", "BUSY_WINDOW", "FEATURES", "MIN_TERMS", "SAME", "SAME_QUIET", "WEIGHTS",
-           "features", "identity", "merge_bar"]
+__all__ = ["BUSY", "BUSY_WINDOW", "FEATURES", "MERGE", "MERGE_BARS", "MIN_TERMS", "SAME",
+           "SAME_QUIET", "WEIGHTS", "features", "identity", "merge_bar"]
 
 FEATURES = ("dense", "names", "overlap", "numbers", "conflict", "gap", "same_day")
 # bench/fit_identity.py, 2026-12-06 (refitted when other scripts' names became terms,
@@ -49,6 +49,12 @@ SAME = 0.85
 SAME_QUIET = 0.75
 BUSY = 4
 BUSY_WINDOW = timedelta(hours=6)
+# No bar gives both 0 repeats and 0 folded stories (docs/dedupe.md), so the operator picks
+# the trade (`dedupe: {merge: ...}`): each policy is its (quiet, busy) bars. "balanced" is
+# the one above. "eager" posts fewer repeats and folds more distinct stories into another's
+# "Also:" line; "cautious" the reverse. Figures for each: `python bench/stream.py --merge`.
+MERGE_BARS = {"cautious": (0.85, 0.90), "balanced": (SAME_QUIET, SAME), "eager": (0.65, 0.80)}
+MERGE = "balanced"
 # The overlap coefficient of a text with one or two salient terms is 0 or 1 by chance
 # ("Summit set" against "Summit called for today" share their only term): below this many
 # terms in the shorter text, overlap says nothing. Every dev lede in Latin script has 7 or
@@ -95,7 +101,8 @@ def identity(a: Terms, b: Terms, dense: float,
     return logistic(BIAS + sum(WEIGHTS[k] * f[k] for k in FEATURES))
 
 
-def merge_bar(recent: int) -> float:
+def merge_bar(recent: int, merge: str = MERGE) -> float:
     """The score from which two reports are one story, given how many stories were opened
-    within the last `BUSY_WINDOW`."""
-    return SAME if recent >= BUSY else SAME_QUIET
+    within the last `BUSY_WINDOW` and the operator's `merge` policy (`MERGE_BARS`)."""
+    quiet, busy = MERGE_BARS[merge]
+    return busy if recent >= BUSY else quiet

@@ -199,7 +199,7 @@ def _record_article(ctx: Context, feed: FeedConfig, article: Article, summary: s
         if fp.vector is not None:
             ctx.vectors.add(tx.vectors(ctx.vectors.fresh_since(since)), since)
             near = ctx.vectors.nearest(fp.vector)
-            bar = merge_bar(tx.opened_since(now - BUSY_WINDOW))
+            bar = merge_bar(tx.opened_since(now - BUSY_WINDOW), ctx.settings.dedupe_merge)
         # Of several it may report, the one it most surely does (a busy hour has several).
         ranked = [(strength(fp, first_report(row.fingerprint, row.vector), bar), row)
                   for row in tx.candidates(fp.url_key, fp.title_key, fp.bands, since=since,

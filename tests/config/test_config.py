@@ -67,6 +67,9 @@ def test_the_shipped_demo_config_loads() -> None:
      "expected one of config, telegram, opml"),
     ("admins: [123456789]", "admins: [123456789]\npolling: {allow_private: yes}", 3,
      "polling.allow_private", "expected true or false"),
+    ("admins: [123456789]", "admins: [123456789]\ndedupe:\n  window: 48h\n  merge: eagre", 5,
+     "dedupe.merge",
+     "expected one of cautious, balanced, eager, got 'eagre'; did you mean 'eager'"),
 ])
 def test_a_bad_edit_names_file_line_and_key(tmp_path: Path, replace: str, with_: str,
                                             line: int, key: str, says: str) -> None:
@@ -122,6 +125,14 @@ def test_every_auto_and_per_feed_overrides(tmp_path: Path) -> None:
     assert feeds[0].every is None and feeds[1].every == timedelta(minutes=90)
 
 
+@pytest.mark.parametrize(("extra", "merge"), [
+    ("", "balanced"), ("dedupe: {merge: eager}\n", "eager"),
+    ("dedupe: {window: 24h, merge: cautious}\n", "cautious")])
+def test_the_merge_policy_defaults_to_balanced_and_takes_each_named_trade(
+        tmp_path: Path, extra: str, merge: str) -> None:
+    assert load(write(tmp_path, BASE + extra), env={}).dedupe_merge == merge
+
+
 def test_retention_defaults_to_30_days_or_the_dedupe_window_if_longer(tmp_path: Path) -> None:
     assert load(write(tmp_path, BASE), env={}).retention == timedelta(days=30)
     settings = load(write(tmp_path, BASE + "dedupe: {window: 60d}\n"), env={})
@@ -137,6 +148,7 @@ def test_retention_defaults_to_30_days_or_the_dedupe_window_if_longer(tmp_path: 
      ["delivery.preview False -> True"]),
     ("delivery: {digests: {summits: daily}}", "delivery: {digests: {summits: hourly}}", []),
     ("backfill: 0", "backfill: 3", []),                # read per poll: these apply live
+    ("dedupe: {merge: balanced}", "dedupe: {merge: eager}", []),
 ])
 def test_a_live_edit_names_what_needs_a_restart(tmp_path: Path, before: str, after: str,
                                                 pending: list[str]) -> None:

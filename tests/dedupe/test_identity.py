@@ -9,7 +9,17 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.dedupe import fingerprint, same_story
-from bot.dedupe.identity import BUSY, FEATURES, SAME, SAME_QUIET, WEIGHTS, features, merge_bar
+from bot.dedupe.identity import (
+    BUSY,
+    FEATURES,
+    MERGE,
+    MERGE_BARS,
+    SAME,
+    SAME_QUIET,
+    WEIGHTS,
+    features,
+    merge_bar,
+)
 from bot.dedupe.story import StoryFingerprint, identity_score
 from bot.semantic import load_semantic
 from tests.fictional import (
@@ -84,6 +94,23 @@ def test_every_feature_has_a_weight_and_stays_near_unit_range() -> None:
 def test_a_busy_stretch_raises_the_bar_a_merge_must_clear(recent: int, bar: float) -> None:
     assert merge_bar(recent) == bar
     assert SAME_QUIET < SAME       # more stories in play: more evidence needed
+
+
+@pytest.mark.parametrize(("merge", "quiet", "busy"), [
+    ("balanced", SAME_QUIET, SAME), ("eager", 0.65, 0.80), ("cautious", 0.85, 0.90)])
+def test_the_operators_merge_policy_picks_both_bars(merge: str, quiet: float,
+                                                    busy: float) -> None:
+    assert (merge_bar(0, merge), merge_bar(BUSY, merge)) == (quiet, busy)
+
+
+def test_the_policies_are_ordered_and_the_default_is_balanced() -> None:
+    # Eager merges wherever balanced does, cautious only where balanced does; each policy
+    # asks more of a busy stretch than of a quiet one.
+    assert MERGE == "balanced" and merge_bar(0) == SAME_QUIET and merge_bar(BUSY) == SAME
+    eager, balanced, cautious = (MERGE_BARS[m] for m in ("eager", "balanced", "cautious"))
+    for n in (0, 1):
+        assert eager[n] < balanced[n] < cautious[n]
+    assert all(quiet < busy for quiet, busy in MERGE_BARS.values())
 
 
 def test_the_bar_decides_a_pair_between_the_two() -> None:

@@ -197,14 +197,15 @@ def print_replay(r: Replay, items: list[DevItem], *, misses: bool) -> None:
           f"{r.calls['editMessageText']} editMessageText; feed polls that failed: {r.failed}"
           + (" (the errors are in the poll log: --keep DIR)" if r.failed else ""))
     print(f"{'topic':<10}{'items':<18}{'msgs':>5}{'stories':>8}{'gold':>5}{'P':>7}{'R':>7}"
-          f"{'F1':>7}{'dup':>5}{'merged':>7}{'also-only':>10}")
+          f"{'F1':>7}{'dup':>5}{'merged':>7}{'also-only':>10}  per 100 msgs: dup / merged")
     unknown: list[str] = []
     for topic in CHANNELS:
         for file in (None, *FILES):
             s, lost = score(r, items, topic, file)
             print(f"{topic:<10}{file or 'both':<18}{s.messages:>5}{s.stories:>8}{s.gold:>5}"
                   f"{s.precision:>7.3f}{s.recall:>7.3f}{s.f1:>7.3f}{s.duplicates:>5}"
-                  f"{s.merged:>7}{s.also_only:>10}")
+                  f"{s.merged:>7}{s.also_only:>10}  {s.per_hundred[0]:.1f} / "
+                  f"{s.per_hundred[1]:.1f}")
         unknown += lost
     digests = sum(bool(DIGEST_HEAD.search(t)) for m in r.messages.values() for t, _ in m)
     print(f"{DEFAULT_CHANNEL}: {len(r.messages[DEFAULT_CHANNEL])} messages; digests: {digests}; "

@@ -59,6 +59,14 @@ class TopicScore:
         p, r = self.precision, self.recall
         return 2 * p * r / (p + r) if p + r else 0.0
 
+    @property
+    def per_hundred(self) -> tuple[float, float]:
+        """Repeats and folded stories per 100 messages: a rate a channel's reader feels, and
+        one that stays comparable when a replay posts more or fewer messages."""
+        if not self.messages:
+            return 0.0, 0.0
+        return 100 * self.duplicates / self.messages, 100 * self.merged / self.messages
+
 
 def links_of(message: Any) -> list[str]:
     """The URLs of a stand-in `PostedMessage`'s links, in the order they appear."""

@@ -3,12 +3,13 @@ places undated items, and a tiny replay of our own items through the real CLI.""
 
 from __future__ import annotations
 
+import re
 import shutil
 from datetime import UTC, datetime
 
 import pytest
 
-from bench.stream import Replay, replay, score
+from bench.stream import Replay, print_replay, replay, score
 from bench.stream_feeds import DevItem, arrivals_timeline
 from bench.stream_score import Post, UrlIndex, posts_of, score_topic
 
@@ -46,6 +47,16 @@ def test_story_scores(posts: list[Post], keep: set[str] | None,
     assert (s.messages, s.stories, s.hit, s.duplicates, s.merged, s.also_only) == expected
     assert s.precision == (s.hit / s.messages if s.messages else 1.0)
     assert s.recall == s.hit / len(gold)
+
+
+@pytest.mark.parametrize(("posts", "rates"), [
+    ([Post("a1"), Post("a2"), Post("b1"), Post("d1")], (25.0, 0.0)),   # one repeat in four
+    ([Post("a1", ("b1",)), Post("d1")], (0.0, 50.0)),                  # one fold in two
+    ([], (0.0, 0.0)),                                                  # nothing posted
+])
+def test_repeats_and_folds_per_hundred_messages(posts: list[Post],
+                                                rates: tuple[float, float]) -> None:
+    assert score_topic(posts, STORY_OF, GOLD).per_hundred == rates
 
 
 def test_precision_recall_f1_of_a_duplicate_and_a_miss() -> None:
@@ -107,7 +118,7 @@ SANCTIONS = ("The European Union imposed sanctions on twelve Estmark shipping fi
 
 
 @pytest.mark.slow
-def test_a_tiny_replay_through_the_cli_posts_each_story_once(tmp_path) -> None:
+def test_a_tiny_replay_through_the_cli_posts_each_story_once(tmp_path, capsys) -> None:
     if shutil.which("faketime") is None:
         pytest.skip("faketime is not installed (Debian package faketime)")
     summit, sanctions = {"summits": True}, {"sanctions": True}
@@ -131,3 +142,7 @@ def test_a_tiny_replay_through_the_cli_posts_each_story_once(tmp_path) -> None:
     sanctions_score, _ = score(r, items, "sanctions")
     assert (sanctions_score.messages, sanctions_score.f1) == (1, 1.0)
     assert r.messages["@other"] == [] and lost == []
+    print_replay(r, items, misses=False)
+    table = capsys.readouterr().out
+    assert "per 100 msgs: dup / merged" in table
+    assert re.search(r"^summits +both .* 1\.000 +0 +0 +0  0\.0 / 0\.0$", table, re.MULTILINE)

@@ -1,6 +1,6 @@
 """Can a similarity be learnt that tells one story from its storyline's next development?
 
-    python bench/learn_metric.py            # about 2 minutes
+    python bench/learn_metric.py            # about a minute
 
 The encoder's cosine separates same-story pairs from same-storyline siblings at AUC 0.68
 (docs/semantic.md). This fits a logistic model on each dimension of the two vectors' product

@@ -11,8 +11,11 @@ from __future__ import annotations
 import calendar
 import json
 import random
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared" / "data"
@@ -68,3 +71,9 @@ def prf(pred: list[bool], gold: list[bool]) -> tuple[float, float, float]:
     p = tp / (tp + fp) if tp + fp else 0.0
     r = tp / (tp + fn) if tp + fn else 0.0
     return p, r, (2 * p * r / (p + r) if p + r else 0.0)
+
+
+def auc(pos: Sequence[float], neg: Sequence[float]) -> float:
+    """The chance that a positive scores above a negative (ties count half)."""
+    p, n = np.asarray(pos, dtype=float)[:, None], np.asarray(neg, dtype=float)[None, :]
+    return float((p > n).mean() + 0.5 * (p == n).mean())

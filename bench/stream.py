@@ -202,10 +202,10 @@ def print_replay(r: Replay, items: list[DevItem], *, misses: bool) -> None:
     for topic in CHANNELS:
         for file in (None, *FILES):
             s, lost = score(r, items, topic, file)
+            repeats, folded = s.per_hundred
             print(f"{topic:<10}{file or 'both':<18}{s.messages:>5}{s.stories:>8}{s.gold:>5}"
                   f"{s.precision:>7.3f}{s.recall:>7.3f}{s.f1:>7.3f}{s.duplicates:>5}"
-                  f"{s.merged:>7}{s.also_only:>10}  {s.per_hundred[0]:.1f} / "
-                  f"{s.per_hundred[1]:.1f}")
+                  f"{s.merged:>7}{s.also_only:>10}  {repeats:.1f} / {folded:.1f}")
         unknown += lost
     digests = sum(bool(DIGEST_HEAD.search(t)) for m in r.messages.values() for t, _ in m)
     print(f"{DEFAULT_CHANNEL}: {len(r.messages[DEFAULT_CHANNEL])} messages; digests: {digests}; "
